@@ -1,0 +1,227 @@
+// Traversal, counting, DOT pictures and the program printer. Nothing here recurses.
+#include "engine/graph.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cctype>
+#include <cstdlib>
+#include <ostream>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "engine/node.hpp"
+
+namespace verigrad {
+
+namespace detail {
+namespace {
+
+// Each traversal stamps the nodes it reaches with a fresh epoch instead of keeping a visited set.
+thread_local std::uint32_t epoch = 0;
+thread_local std::vector<Node*> order_buffer;
+thread_local std::vector<std::uintptr_t> stack_buffer;
+
+std::uint32_t next_epoch() {
+  if (++epoch == 0) {  // wrapped after 2^32 traversals: clear every stale stamp once
+    for_each_node_memory([](Node* n) { n->mark = 0; });
+    epoch = 1;
+  }
+  return epoch;
+}
+
+// Buffers sized for a huge graph are given back rather than kept for the life of the thread.
+template <typename T>
+void trim(std::vector<T>& v) {
+  v.clear();
+  if (v.capacity() > (std::size_t{1} << 20)) v.shrink_to_fit();
+}
+
+}  // namespace
+
+// Iterative post-order DFS. A stack entry is a node pointer; its low bit set means "all operands are
+// done, emit the node". Nodes are 8-byte aligned, so the bit is free.
+std::vector<Node*>& topological_order(Node* root) {
+  const std::uint32_t stamp = next_epoch();
+  std::vector<Node*>& order = order_buffer;
+  std::vector<std::uintptr_t>& stack = stack_buffer;
+  order.clear();
+  stack.clear();
+  stack.push_back(reinterpret_cast<std::uintptr_t>(root));
+  while (!stack.empty()) {
+    const std::uintptr_t top = stack.back();
+    stack.pop_back();
+    if ((top & 1U) != 0) {
+      order.push_back(reinterpret_cast<Node*>(top & ~std::uintptr_t{1}));
+      continue;
+    }
+    Node* n = reinterpret_cast<Node*>(top);
+    if (n->mark == stamp) continue;  // reached already through another parent
+    n->mark = stamp;
+    stack.push_back(top | 1U);
+    const std::size_t count = arity(n);
+    for (std::size_t i = count; i-- > 0;) {  // reversed, so operand 0 is ordered first
+      Node* c = child(n, i);
+      if (c->mark != stamp) stack.push_back(reinterpret_cast<std::uintptr_t>(c));
+    }
+  }
+  trim(stack);
+  return order;
+}
+
+void done_with_order(std::vector<Node*>& order) { trim(order); }
+
+}  // namespace detail
+
+namespace {
+
+using detail::Access;
+using detail::Node;
+
+// Handles to every node in topological order. The shared buffer is copied out first, so callers may
+// traverse again while they hold the result.
+std::vector<Value> ordered_values(const Value& root) {
+  std::vector<Node*>& order = detail::topological_order(Access::node(root));
+  std::vector<Value> values;
+  values.reserve(order.size());
+  for (Node* n : order) values.push_back(Access::handle(n));
+  detail::done_with_order(order);
+  return values;
+}
+
+bool is_identifier(const std::string& s) {
+  if (s.empty() || (std::isalpha(static_cast<unsigned char>(s[0])) == 0 && s[0] != '_')) return false;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') return false;
+  }
+  return true;
+}
+
+// Record fields in DOT must escape the characters that structure records.
+std::string dot_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '{' || c == '}' || c == '|' || c == '<' || c == '>' || c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string fixed4(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f", x);
+  return buf;
+}
+
+// The op as the picture and the program show it: "+", "tanh", "**2".
+std::string op_label(const Value& v) {
+  if (v.op() == Op::PowConst) return "**" + format_double(v.exponent());
+  return op_name(v.op());
+}
+
+}  // namespace
+
+std::size_t node_count(const Value& root) {
+  std::vector<Node*>& order = detail::topological_order(Access::node(root));
+  const std::size_t count = order.size();
+  detail::done_with_order(order);
+  return count;
+}
+
+std::vector<Value> topological_order(const Value& root) { return ordered_values(root); }
+
+std::string format_double(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  std::string s = buf;
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";  // reads as a float, as in Python
+  return s;
+}
+
+void write_dot(std::ostream& os, const Value& root, const DotOptions& options) {
+  const std::vector<Value> nodes = ordered_values(root);
+  std::unordered_map<const void*, std::size_t> index;
+  for (std::size_t i = 0; i < nodes.size(); ++i) index.emplace(nodes[i].id(), i);
+
+  os << "digraph verigrad {\n  graph [rankdir=" << options.rankdir << "];\n"
+     << "  node [shape=record, fontname=\"Helvetica\"];\n";
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const Value& v = nodes[i];
+    os << "  n" << i << " [label=\"{ " << dot_escape(v.label()) << " | data " << fixed4(v.data())
+       << " | grad " << fixed4(v.grad());
+    if (options.extra_fields) {
+      for (const std::string& field : options.extra_fields(v)) os << " | " << dot_escape(field);
+    }
+    os << " }\"";
+    if (options.highlight && options.highlight(v)) os << ", color=red, fontcolor=red, penwidth=2";
+    os << "];\n";
+    if (!v.is_leaf()) {
+      os << "  n" << i << "_op [label=\"" << dot_escape(op_label(v)) << "\", shape=ellipse];\n";
+      os << "  n" << i << "_op -> n" << i << ";\n";
+      for (std::size_t c = 0; c < v.arity(); ++c) {
+        os << "  n" << index.at(v.child(c).id()) << " -> n" << i << "_op;\n";
+      }
+    }
+  }
+  os << "}\n";
+}
+
+std::string to_dot(const Value& root, const DotOptions& options) {
+  std::ostringstream os;
+  write_dot(os, root, options);
+  return os.str();
+}
+
+std::string to_program(const Value& root) {
+  const std::vector<Value> nodes = ordered_values(root);
+  std::unordered_map<const void*, std::string> names;
+  std::unordered_set<std::string> taken;
+  // Labelled leaves keep their label when it is a usable, unique name; the rest get x1.., t1..
+  for (const Value& v : nodes) {
+    if (v.is_leaf() && is_identifier(v.label()) && taken.insert(v.label()).second) {
+      names[v.id()] = v.label();
+    }
+  }
+  std::size_t next_leaf = 0;
+  std::size_t next_inner = 0;
+  auto fresh = [&](const char* prefix, std::size_t& counter) {
+    std::string name;
+    do {
+      name = prefix + std::to_string(++counter);
+    } while (!taken.insert(name).second);
+    return name;
+  };
+  std::ostringstream os;
+  for (const Value& v : nodes) {
+    if (names.count(v.id()) == 0) names[v.id()] = v.is_leaf() ? fresh("x", next_leaf) : fresh("t", next_inner);
+    const std::string& name = names[v.id()];
+    auto arg = [&](std::size_t i) { return names.at(v.child(i).id()); };
+    os << name << " = ";
+    switch (op_arity(v.op())) {
+      case 0: os << format_double(v.data()); break;
+      case 1:
+        if (v.op() == Op::Neg) {
+          os << "-" << arg(0);
+        } else if (v.op() == Op::PowConst) {
+          os << arg(0) << " ** " << format_double(v.exponent());
+        } else {
+          os << arg(0) << "." << op_name(v.op()) << "()";
+        }
+        break;
+      case 2: os << arg(0) << " " << op_name(v.op()) << " " << arg(1); break;
+      default:  // Dot, written out in its summation order
+        os << arg(0);
+        for (std::size_t i = 1; i < v.arity(); i += 2) os << " + " << arg(i) << " * " << arg(i + 1);
+        break;
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace verigrad

@@ -1,0 +1,46 @@
+// Graph utilities over the nodes a Value depends on: counting, ordering, and pictures.
+// None of them recurse, so they work on graphs millions of nodes deep.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "engine/value.hpp"
+
+namespace verigrad {
+
+// Distinct nodes reachable from root, root included.
+std::size_t node_count(const Value& root);
+
+// Those nodes with every operand before the nodes that use it; root is last.
+std::vector<Value> topological_order(const Value& root);
+
+struct DotOptions {
+  std::string rankdir = "LR";
+  // Extra lines for a node's record, after "data" and "grad" (the verify layer adds torch's numbers).
+  std::function<std::vector<std::string>(const Value&)> extra_fields;
+  // Nodes to draw in red (the verify layer marks divergent ones).
+  std::function<bool(const Value&)> highlight;
+};
+
+// Graphviz DOT as micrograd's draw_dot draws it: a `{ label | data | grad }` record per value and an
+// op node feeding each result.
+void write_dot(std::ostream& os, const Value& root, const DotOptions& options = {});
+std::string to_dot(const Value& root, const DotOptions& options = {});
+
+// The graph as a straight-line program, one assignment per node in topological order, numbers with
+// 17 significant digits so it reproduces the values exactly:
+//   a = -4.0
+//   b = 2.0
+//   t1 = a * b
+//   t2 = t1.tanh()
+// Leaves use their labels when they have one (made unique); inner nodes are named t1, t2, ...
+std::string to_program(const Value& root);
+
+// Shortest text that reads back as exactly x ("2", "0.1", "-1e-300", "nan", "inf").
+std::string format_double(double x);
+
+}  // namespace verigrad

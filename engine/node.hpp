@@ -1,0 +1,96 @@
+// The graph node behind a Value handle, and the pool that recycles them. Internal to the engine: users
+// see only Value (engine/value.hpp).
+//
+// A node is 48 bytes: value, grad, two operand pointers (or a Dot's operand array, or a constant
+// exponent), a reference count, a traversal mark and the op. Nodes are reference counted by their
+// Value handles and by their parents, so a graph lives exactly as long as something can reach it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/ops.hpp"
+#include "engine/value.hpp"
+
+namespace verigrad::detail {
+
+struct Node {
+  double data = 0.0;
+  union {
+    double grad = 0.0;
+    Node* pending;  // while being destroyed: the next node waiting to be freed (no allocation)
+  };
+  union {
+    Node* a;       // first operand (unary and binary ops)
+    Node** kids;   // Dot: its operands, `count` of them
+    Node* next;    // while free: the pool's free list
+  };
+  union {
+    Node* b;           // second operand (binary ops)
+    double k;          // PowConst: the constant exponent
+    std::uint32_t count;  // Dot: number of operands
+  };
+  std::uint32_t refs = 1;   // handles + parents holding this node
+  std::uint32_t mark = 0;   // traversal epoch, see graph.cpp
+  Op op = Op::Leaf;
+  bool labelled = false;    // has an entry in the label side table
+
+  Node() : a(nullptr), b(nullptr) {}
+};
+
+static_assert(sizeof(Node) == 48, "a node should stay 48 bytes: see issue 5's memory goal");
+
+// Operands of any node, as a pointer range (Dot's array, or the one or two inline operand slots).
+inline std::size_t arity(const Node* n) {
+  switch (op_arity(n->op)) {
+    case -1: return n->count;
+    case 1: return 1;
+    case 2: return 2;
+    default: return 0;
+  }
+}
+
+inline Node* child(const Node* n, std::size_t i) {
+  if (n->op == Op::Dot) return n->kids[i];
+  return i == 0 ? n->a : n->b;
+}
+
+// Allocation: a per-thread free list of fixed-size nodes carved from large chunks, so creating a node
+// costs a few instructions and freeing one costs fewer. Chunks go back to the system when the thread
+// ends with no node alive. A graph belongs to the thread that built it.
+Node* new_node();
+void destroy(Node* n);  // frees n and every node that becomes unreachable with it, iteratively
+
+inline void retain(Node* n) { ++n->refs; }
+inline void release(Node* n) {
+  if (--n->refs == 0) destroy(n);
+}
+
+// Live nodes on this thread (for leak tests and memory reports).
+std::size_t live_nodes();
+
+// Every node slot this thread's pool owns, alive or free (to reset traversal marks on wrap-around).
+void for_each_node_memory(void (*fn)(Node*));
+
+// Nodes reachable from root, operands before the nodes that use them, root last. Iterative (no
+// recursion, so 10^7-deep chains are fine). Returns a per-thread buffer: call done_with_order after.
+std::vector<Node*>& topological_order(Node* root);
+void done_with_order(std::vector<Node*>& order);
+
+// The engine's own way past Value's privacy: the node behind a handle, and a new handle to a node.
+struct Access {
+  static Node* node(const Value& v) { return v.node_; }
+  static Value handle(Node* n) {
+    retain(n);
+    return Value(n);
+  }
+};
+
+// Labels live in a side table: most nodes have none, and a string would double a node's size.
+const std::string& label_of(const Node* n);
+void set_label(Node* n, std::string label);
+void erase_label(Node* n);
+
+}  // namespace verigrad::detail

@@ -1,0 +1,170 @@
+// The op table: every operation verigrad knows, its forward and its local derivative, side by side.
+//
+// This is the one place an op is defined (like micrograd's engine.py, where each op's forward and its
+// `_backward` closure sit together). The engine's forward and backward switches, the printer, the DOT
+// writer, the expression generators and the LibTorch mirror all read from it. Adding an op means one
+// row here plus its torch call in verify/torch_mirror.cpp.
+//
+// In the formulas: `a` and `b` are the operands' values, `k` a constant exponent, `out` the op's own
+// value, `g` the gradient flowing into the op. Each derivative column is the contribution added to that
+// operand's grad. The expressions are written in the same floating-point order as PyTorch 1.13's
+// autograd formulas, so that ours and torch's agree bit for bit wherever the forward does.
+//
+// Gradient conventions at edge points (PyTorch 1.13, each pinned by a test in tests/):
+//
+//   op            point            forward   derivative   why
+//   relu(x)       x = 0            0         0            threshold_backward zeroes where x <= 0
+//   relu(x)       x = NaN          NaN       1 (g)        NaN <= 0 is false, so the gradient passes
+//   abs(x)        x = 0            0         0            grad * sgn(x), sgn(0) = 0
+//   x ** 0        any x, even 0/NaN 1        0            pow_backward returns zeros for exponent 0
+//   x ** 0.5      x = 0            0         +inf         0.5 * 0 ** -0.5
+//   x ** y (y a Value)  x = 0, y >= 0   0**y   d/dy = 0   torch masks result * log(0) = 0 * -inf = NaN
+//   log(x)        x = 0            -inf      +inf         grad / x
+//   log(x)        x = -1           NaN       -1           grad / x, the formula does not look at out
+//   a / b         any              a / b     da = g / b, db = -g * ((a / b) / b)   (torch's order)
+//
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace verigrad {
+
+// sgn as torch's abs backward uses it: 0 at 0 (and at NaN, where both comparisons are false).
+inline double sgn(double x) { return static_cast<double>((0.0 < x) - (x < 0.0)); }
+
+// clang-format off
+//
+// Unary ops: X(Kind, "name", forward(a, k), d out/d a contribution(g, a, k, out))
+#define VERIGRAD_UNARY_OPS(X)                                                                          \
+  X(Neg,      "neg",     -a,                           -g)                                             \
+  X(Exp,      "exp",     std::exp(a),                  g * out)                                        \
+  X(Log,      "log",     std::log(a),                  g / a)                                          \
+  X(Tanh,     "tanh",    std::tanh(a),                 g * (1.0 - out * out))                          \
+  X(Relu,     "relu",    (a <= 0.0 ? 0.0 : a),         (out <= 0.0 ? 0.0 : g))                         \
+  X(Sigmoid,  "sigmoid", 1.0 / (1.0 + std::exp(-a)),   g * (1.0 - out) * out)                          \
+  X(Abs,      "abs",     std::fabs(a),                 g * sgn(a))                                     \
+  X(PowConst, "**",      std::pow(a, k),               (k == 0.0 ? 0.0 : g * (k * std::pow(a, k - 1.0))))
+
+// Binary ops: X(Kind, "name", forward(a, b), d/da contribution, d/db contribution), given g, a, b, out
+#define VERIGRAD_BINARY_OPS(X)                                                                         \
+  X(Add, "+",  a + b,          g,                                     g)                               \
+  X(Sub, "-",  a - b,          g,                                     -g)                              \
+  X(Mul, "*",  a * b,          g * b,                                 g * a)                           \
+  X(Div, "/",  a / b,          g / b,                                 -g * ((a / b) / b))              \
+  X(Pow, "**", std::pow(a, b), (b == 0.0 ? 0.0 : g * (b * std::pow(a, b - 1.0))),                      \
+                               ((a == 0.0 && b >= 0.0) ? 0.0 : g * (out * std::log(a))))
+// clang-format on
+
+// Dot is the one n-ary op: out = c0 + c1*c2 + c3*c4 + ... (a neuron's b + w0*x0 + w1*x1 + ..., summed
+// left to right in exactly micrograd's order). Its rule lives in engine/value.cpp beside the switches:
+//   forward: s = c0; s += c[2i+1] * c[2i+2]        backward: d c0 += g; d w += g * x; d x += g * w
+
+enum class Op : std::uint8_t {
+  Leaf,
+#define VERIGRAD_ENUM(kind, ...) kind,
+  VERIGRAD_UNARY_OPS(VERIGRAD_ENUM) VERIGRAD_BINARY_OPS(VERIGRAD_ENUM)
+#undef VERIGRAD_ENUM
+      Dot,
+};
+
+// Every op kind in table order, for generators and tests that want to cover them all.
+inline constexpr Op kAllOps[] = {
+    Op::Leaf,
+#define VERIGRAD_LIST(kind, ...) Op::kind,
+    VERIGRAD_UNARY_OPS(VERIGRAD_LIST) VERIGRAD_BINARY_OPS(VERIGRAD_LIST)
+#undef VERIGRAD_LIST
+        Op::Dot,
+};
+
+// The op's display name ("+", "tanh", "**"); "" for a leaf.
+inline const char* op_name(Op op) {
+  switch (op) {
+    case Op::Leaf: return "";
+#define VERIGRAD_NAME(kind, name, ...) \
+  case Op::kind: return name;
+      VERIGRAD_UNARY_OPS(VERIGRAD_NAME) VERIGRAD_BINARY_OPS(VERIGRAD_NAME)
+#undef VERIGRAD_NAME
+    case Op::Dot: return "dot";
+  }
+  return "?";
+}
+
+// The enum's own name ("Add", "Tanh"), stable for JSON and error messages.
+inline const char* op_kind_name(Op op) {
+  switch (op) {
+    case Op::Leaf: return "Leaf";
+#define VERIGRAD_KIND(kind, ...) \
+  case Op::kind: return #kind;
+      VERIGRAD_UNARY_OPS(VERIGRAD_KIND) VERIGRAD_BINARY_OPS(VERIGRAD_KIND)
+#undef VERIGRAD_KIND
+    case Op::Dot: return "Dot";
+  }
+  return "?";
+}
+
+// Number of Value operands; -1 for Dot, whose operand count is per node.
+inline int op_arity(Op op) {
+  switch (op) {
+    case Op::Leaf: return 0;
+#define VERIGRAD_ONE(kind, ...) \
+  case Op::kind: return 1;
+#define VERIGRAD_TWO(kind, ...) \
+  case Op::kind: return 2;
+      VERIGRAD_UNARY_OPS(VERIGRAD_ONE) VERIGRAD_BINARY_OPS(VERIGRAD_TWO)
+#undef VERIGRAD_ONE
+#undef VERIGRAD_TWO
+    case Op::Dot: return -1;
+  }
+  return 0;
+}
+
+// Forward of a unary op (k is the exponent of PowConst, ignored elsewhere).
+inline double unary_forward(Op op, double a, [[maybe_unused]] double k) {
+  switch (op) {
+#define VERIGRAD_FWD(kind, name, forward, ...) \
+  case Op::kind: return forward;
+    VERIGRAD_UNARY_OPS(VERIGRAD_FWD)
+#undef VERIGRAD_FWD
+    default: return std::nan("");
+  }
+}
+
+inline double binary_forward(Op op, double a, double b) {
+  switch (op) {
+#define VERIGRAD_FWD(kind, name, forward, ...) \
+  case Op::kind: return forward;
+    VERIGRAD_BINARY_OPS(VERIGRAD_FWD)
+#undef VERIGRAD_FWD
+    default: return std::nan("");
+  }
+}
+
+// d(out)/d(a) * g for a unary op.
+inline double unary_backward(Op op, double g, double a, [[maybe_unused]] double k,
+                             [[maybe_unused]] double out) {
+  switch (op) {
+#define VERIGRAD_BWD(kind, name, forward, da) \
+  case Op::kind: return da;
+    VERIGRAD_UNARY_OPS(VERIGRAD_BWD)
+#undef VERIGRAD_BWD
+    default: return std::nan("");
+  }
+}
+
+struct BinaryGrads {
+  double da;
+  double db;
+};
+
+inline BinaryGrads binary_backward(Op op, double g, double a, double b, [[maybe_unused]] double out) {
+  switch (op) {
+#define VERIGRAD_BWD(kind, name, forward, da, db) \
+  case Op::kind: return {da, db};
+    VERIGRAD_BINARY_OPS(VERIGRAD_BWD)
+#undef VERIGRAD_BWD
+    default: return {std::nan(""), std::nan("")};
+  }
+}
+
+}  // namespace verigrad

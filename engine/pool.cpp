@@ -1,0 +1,149 @@
+// Node allocation: a per-thread free list carved from chunks, and iterative destruction.
+//
+// Why a pool: creating and freeing nodes is most of what a scalar engine does. malloc/free costs
+// ~20 ns a pair; popping a free list costs ~1 ns. Why iterative destruction: a chain of 10^7 nodes
+// freed by recursive destructors would overflow the stack.
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "engine/node.hpp"
+
+namespace verigrad::detail {
+namespace {
+
+struct Chunk {
+  Chunk* next;
+  std::size_t size;
+  // followed by `size` Nodes
+  Node* nodes() { return reinterpret_cast<Node*>(this + 1); }
+};
+static_assert(sizeof(Chunk) % alignof(Node) == 0);
+
+// Trivially destructible on purpose: it stays usable while other thread_local or static objects
+// (a user's global Value, say) are destroyed after it at thread exit.
+struct PoolState {
+  Node* free = nullptr;
+  Chunk* chunks = nullptr;
+  std::size_t live = 0;
+  std::size_t next_chunk = 1024;
+  bool exiting = false;
+  std::unordered_map<const Node*, std::string>* labels = nullptr;  // the few nodes that have one
+};
+thread_local PoolState pool;
+
+void free_chunks() {
+  while (pool.chunks != nullptr) {
+    Chunk* next = pool.chunks->next;
+    ::operator delete(pool.chunks);
+    pool.chunks = next;
+  }
+  pool.free = nullptr;
+  delete pool.labels;
+  pool.labels = nullptr;
+}
+
+// At thread exit: give the chunks back if no node is alive; otherwise the last release does it.
+struct ExitGuard {
+  ~ExitGuard() {
+    pool.exiting = true;
+    if (pool.live == 0) free_chunks();
+  }
+};
+
+void grow() {
+  thread_local ExitGuard guard;
+  (void)guard;
+  const std::size_t n = pool.next_chunk;
+  if (pool.next_chunk < (std::size_t{1} << 16)) pool.next_chunk *= 2;
+  auto* chunk = static_cast<Chunk*>(::operator new(sizeof(Chunk) + n * sizeof(Node)));
+  chunk->next = pool.chunks;
+  chunk->size = n;
+  pool.chunks = chunk;
+  Node* nodes = chunk->nodes();
+  for (std::size_t i = n; i-- > 0;) {  // link back to front so allocation walks memory forward
+    Node* node = new (&nodes[i]) Node();
+    node->next = pool.free;
+    pool.free = node;
+  }
+}
+
+void free_node(Node* n) {
+  n->next = pool.free;
+  pool.free = n;
+  --pool.live;
+}
+
+}  // namespace
+
+Node* new_node() {
+  if (pool.free == nullptr) grow();
+  Node* n = pool.free;
+  pool.free = n->next;
+  ++pool.live;
+  n->data = 0.0;
+  n->grad = 0.0;
+  n->a = nullptr;
+  n->b = nullptr;
+  n->refs = 1;
+  n->mark = 0;
+  n->op = Op::Leaf;
+  n->labelled = false;
+  return n;
+}
+
+void destroy(Node* n) {
+  // Nodes whose count reached zero wait on an intrusive stack threaded through their dead grad field.
+  n->pending = nullptr;
+  Node* stack = n;
+  while (stack != nullptr) {
+    Node* x = stack;
+    stack = x->pending;
+    const std::size_t count = arity(x);
+    for (std::size_t i = 0; i < count; ++i) {
+      Node* c = child(x, i);
+      if (--c->refs == 0) {
+        c->pending = stack;
+        stack = c;
+      }
+    }
+    if (x->op == Op::Dot) delete[] x->kids;
+    if (x->labelled) erase_label(x);
+    free_node(x);
+  }
+  if (pool.exiting && pool.live == 0) free_chunks();
+}
+
+std::size_t live_nodes() { return pool.live; }
+
+const std::string& label_of(const Node* n) {
+  static const std::string empty;
+  if (!n->labelled) return empty;
+  return pool.labels->at(n);
+}
+
+void set_label(Node* n, std::string label) {
+  if (label.empty()) {
+    if (n->labelled) erase_label(n);
+    return;
+  }
+  if (pool.labels == nullptr) pool.labels = new std::unordered_map<const Node*, std::string>();
+  (*pool.labels)[n] = std::move(label);
+  n->labelled = true;
+}
+
+void erase_label(Node* n) {
+  pool.labels->erase(n);
+  n->labelled = false;
+}
+
+void for_each_node_memory(void (*fn)(Node*)) {
+  for (Chunk* c = pool.chunks; c != nullptr; c = c->next) {
+    Node* nodes = c->nodes();
+    for (std::size_t i = 0; i < c->size; ++i) fn(&nodes[i]);
+  }
+}
+
+}  // namespace verigrad::detail

@@ -1,0 +1,204 @@
+// Value: handles, the op builders and backward. The op formulas themselves live in engine/ops.hpp.
+#include "engine/value.hpp"
+
+#include <cassert>
+#include <ostream>
+#include <stdexcept>
+#include <utility>
+
+#include "engine/node.hpp"
+
+namespace verigrad {
+
+using detail::Node;
+
+// ---- handles -------------------------------------------------------------------------------------
+
+Value::Value(double data) : node_(detail::new_node()) { node_->data = data; }
+
+Value::Value(double data, std::string label) : Value(data) { detail::set_label(node_, std::move(label)); }
+
+Value::Value(const Value& other) noexcept : node_(other.node_) {
+  if (node_ != nullptr) detail::retain(node_);
+}
+
+Value::Value(Value&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
+
+Value& Value::operator=(const Value& other) noexcept {
+  if (other.node_ != nullptr) detail::retain(other.node_);  // first, so `v = v` is safe
+  if (node_ != nullptr) detail::release(node_);
+  node_ = other.node_;
+  return *this;
+}
+
+Value& Value::operator=(Value&& other) noexcept {
+  if (this != &other) {
+    if (node_ != nullptr) detail::release(node_);
+    node_ = std::exchange(other.node_, nullptr);
+  }
+  return *this;
+}
+
+Value::~Value() {
+  if (node_ != nullptr) detail::release(node_);
+}
+
+double& Value::data() { return node_->data; }
+double Value::data() const { return node_->data; }
+double& Value::grad() { return node_->grad; }
+double Value::grad() const { return node_->grad; }
+
+const std::string& Value::label() const { return detail::label_of(node_); }
+Value& Value::set_label(std::string label) {
+  detail::set_label(node_, std::move(label));
+  return *this;
+}
+
+Op Value::op() const { return node_->op; }
+std::size_t Value::arity() const { return detail::arity(node_); }
+
+Value Value::child(std::size_t i) const {
+  if (i >= arity()) {
+    throw std::out_of_range("Value::child: index " + std::to_string(i) + " but the node has " +
+                            std::to_string(arity()) + " operands");
+  }
+  Node* c = detail::child(node_, i);
+  detail::retain(c);
+  return Value(c);
+}
+
+double Value::exponent() const {
+  if (node_->op != Op::PowConst) throw std::logic_error("Value::exponent: not a constant power node");
+  return node_->k;
+}
+
+// ---- builders: forward ---------------------------------------------------------------------------
+
+Value Value::unary(Op op, const Value& a, double k) {
+  assert(op_arity(op) == 1);
+  Node* n = detail::new_node();
+  n->op = op;
+  n->a = a.node_;
+  detail::retain(a.node_);
+  if (op == Op::PowConst) n->k = k;
+  n->data = unary_forward(op, a.node_->data, k);
+  return Value(n);
+}
+
+Value Value::binary(Op op, const Value& a, const Value& b) {
+  assert(op_arity(op) == 2);
+  Node* n = detail::new_node();
+  n->op = op;
+  n->a = a.node_;
+  n->b = b.node_;
+  detail::retain(a.node_);
+  detail::retain(b.node_);
+  n->data = binary_forward(op, a.node_->data, b.node_->data);
+  return Value(n);
+}
+
+// Dot: bias + w[0]*x[0] + w[1]*x[1] + ..., summed left to right (micrograd's sum(wi*xi, b) order).
+Value Value::dot(const Value& bias, const std::vector<Value>& w, const std::vector<Value>& x) {
+  if (w.size() != x.size()) {
+    throw std::invalid_argument("Value::dot: " + std::to_string(w.size()) + " weights but " +
+                                std::to_string(x.size()) + " inputs");
+  }
+  const std::size_t count = 1 + 2 * w.size();
+  Node* n = detail::new_node();
+  n->op = Op::Dot;
+  n->kids = new Node*[count];
+  n->count = static_cast<std::uint32_t>(count);
+  n->kids[0] = bias.node_;
+  double sum = bias.node_->data;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    n->kids[1 + 2 * i] = w[i].node_;
+    n->kids[2 + 2 * i] = x[i].node_;
+    sum += w[i].node_->data * x[i].node_->data;
+  }
+  for (std::size_t i = 0; i < count; ++i) detail::retain(n->kids[i]);
+  n->data = sum;
+  return Value(n);
+}
+
+// ---- backward ------------------------------------------------------------------------------------
+
+namespace {
+
+// Adds this node's contribution to its operands' grads: the chain rule, one op at a time.
+inline void propagate(Node* n) {
+  const double g = n->grad;
+  switch (op_arity(n->op)) {
+    case 1: {
+      const double k = n->op == Op::PowConst ? n->k : 0.0;
+      n->a->grad += unary_backward(n->op, g, n->a->data, k, n->data);
+      break;
+    }
+    case 2: {
+      const BinaryGrads d = binary_backward(n->op, g, n->a->data, n->b->data, n->data);
+      n->a->grad += d.da;
+      n->b->grad += d.db;
+      break;
+    }
+    case -1: {  // Dot
+      Node** c = n->kids;
+      c[0]->grad += g;
+      for (std::uint32_t i = 1; i < n->count; i += 2) {
+        c[i]->grad += g * c[i + 1]->data;
+        c[i + 1]->grad += g * c[i]->data;
+      }
+      break;
+    }
+    default: break;  // a leaf: nothing below it
+  }
+}
+
+}  // namespace
+
+void Value::backward(double seed) {
+  std::vector<Node*>& order = detail::topological_order(node_);
+  for (Node* n : order) {
+    if (n->op != Op::Leaf) n->grad = 0.0;  // interior grads describe this call only
+  }
+  node_->grad += seed;  // a leaf root accumulates like any leaf
+  for (std::size_t i = order.size(); i-- > 0;) propagate(order[i]);
+  detail::done_with_order(order);
+}
+
+// ---- operators -----------------------------------------------------------------------------------
+
+Value Value::pow(double exponent) const { return unary(Op::PowConst, *this, exponent); }
+Value Value::pow(const Value& exponent) const { return binary(Op::Pow, *this, exponent); }
+Value Value::exp() const { return unary(Op::Exp, *this); }
+Value Value::log() const { return unary(Op::Log, *this); }
+Value Value::tanh() const { return unary(Op::Tanh, *this); }
+Value Value::relu() const { return unary(Op::Relu, *this); }
+Value Value::sigmoid() const { return unary(Op::Sigmoid, *this); }
+Value Value::abs() const { return unary(Op::Abs, *this); }
+
+// Compound assignment rebinds this handle to a new node, as `c += c + 1` does in micrograd.
+Value& Value::operator+=(const Value& other) { return *this = *this + other; }
+Value& Value::operator-=(const Value& other) { return *this = *this - other; }
+Value& Value::operator*=(const Value& other) { return *this = *this * other; }
+Value& Value::operator/=(const Value& other) { return *this = *this / other; }
+
+Value operator+(const Value& a, const Value& b) { return Value::binary(Op::Add, a, b); }
+Value operator-(const Value& a, const Value& b) { return Value::binary(Op::Sub, a, b); }
+Value operator*(const Value& a, const Value& b) { return Value::binary(Op::Mul, a, b); }
+Value operator/(const Value& a, const Value& b) { return Value::binary(Op::Div, a, b); }
+Value operator-(const Value& a) { return Value::unary(Op::Neg, a); }
+Value operator+(const Value& a) { return a; }
+
+Value pow(const Value& base, double exponent) { return base.pow(exponent); }
+Value pow(const Value& base, const Value& exponent) { return base.pow(exponent); }
+Value exp(const Value& x) { return x.exp(); }
+Value log(const Value& x) { return x.log(); }
+Value tanh(const Value& x) { return x.tanh(); }
+Value relu(const Value& x) { return x.relu(); }
+Value sigmoid(const Value& x) { return x.sigmoid(); }
+Value abs(const Value& x) { return x.abs(); }
+
+std::ostream& operator<<(std::ostream& os, const Value& v) {
+  return os << "Value(data=" << v.data() << ", grad=" << v.grad() << ")";
+}
+
+}  // namespace verigrad
