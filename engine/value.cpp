@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "engine/graph.hpp"
 #include "engine/node.hpp"
 
 namespace verigrad {
@@ -198,7 +199,7 @@ Value sigmoid(const Value& x) { return x.sigmoid(); }
 Value abs(const Value& x) { return x.abs(); }
 
 std::ostream& operator<<(std::ostream& os, const Value& v) {
-  return os << "Value(data=" << v.data() << ", grad=" << v.grad() << ")";
+  return os << "Value(data=" << format_double(v.data()) << ", grad=" << format_double(v.grad()) << ")";
 }
 
 }  // namespace verigrad
