@@ -1,9 +1,9 @@
 // Traversal, counting, DOT pictures and the program printer. Nothing here recurses.
 #include "engine/graph.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <cctype>
 #include <cstdlib>
 #include <ostream>
 #include <sstream>
@@ -20,7 +20,7 @@ namespace {
 // Each traversal stamps the nodes it reaches with a fresh epoch instead of keeping a visited set.
 thread_local std::uint32_t epoch = 0;
 thread_local std::vector<Node*> order_buffer;
-thread_local std::vector<std::uintptr_t> stack_buffer;
+thread_local std::vector<Node*> stack_buffer;
 
 std::uint32_t next_epoch() {
   if (++epoch == 0) {  // wrapped after 2^32 traversals: clear every stale stamp once
@@ -39,30 +39,32 @@ void trim(std::vector<T>& v) {
 
 }  // namespace
 
-// Iterative post-order DFS. A stack entry is a node pointer; its low bit set means "all operands are
-// done, emit the node". Nodes are 8-byte aligned, so the bit is free.
+// Iterative post-order DFS over a stack of plain node pointers. Each traversal uses two stamps: `open`
+// (operands being ordered) and `done` (emitted). A node popped while open is its own emit entry: stale
+// duplicates of it sit below that entry, and a later duplicate would need a cycle.
 std::vector<Node*>& topological_order(Node* root) {
-  const std::uint32_t stamp = next_epoch();
+  const std::uint32_t open = next_epoch();
+  const std::uint32_t done = next_epoch();
   std::vector<Node*>& order = order_buffer;
-  std::vector<std::uintptr_t>& stack = stack_buffer;
+  std::vector<Node*>& stack = stack_buffer;
   order.clear();
   stack.clear();
-  stack.push_back(reinterpret_cast<std::uintptr_t>(root));
+  stack.push_back(root);
   while (!stack.empty()) {
-    const std::uintptr_t top = stack.back();
+    Node* n = stack.back();
     stack.pop_back();
-    if ((top & 1U) != 0) {
-      order.push_back(reinterpret_cast<Node*>(top & ~std::uintptr_t{1}));
+    if (n->mark == done) continue;  // reached already through another parent
+    if (n->mark == open) {          // all its operands are ordered
+      n->mark = done;
+      order.push_back(n);
       continue;
     }
-    Node* n = reinterpret_cast<Node*>(top);
-    if (n->mark == stamp) continue;  // reached already through another parent
-    n->mark = stamp;
-    stack.push_back(top | 1U);
+    n->mark = open;
+    stack.push_back(n);
     const std::size_t count = arity(n);
     for (std::size_t i = count; i-- > 0;) {  // reversed, so operand 0 is ordered first
       Node* c = child(n, i);
-      if (c->mark != stamp) stack.push_back(reinterpret_cast<std::uintptr_t>(c));
+      if (c->mark != done) stack.push_back(c);
     }
   }
   trim(stack);
@@ -198,7 +200,8 @@ std::string to_program(const Value& root) {
   };
   std::ostringstream os;
   for (const Value& v : nodes) {
-    if (names.count(v.id()) == 0) names[v.id()] = v.is_leaf() ? fresh("x", next_leaf) : fresh("t", next_inner);
+    if (names.count(v.id()) == 0)
+      names[v.id()] = v.is_leaf() ? fresh("x", next_leaf) : fresh("t", next_inner);
     const std::string& name = names[v.id()];
     auto arg = [&](std::size_t i) { return names.at(v.child(i).id()); };
     os << name << " = ";

@@ -23,19 +23,19 @@ struct Node {
     Node* pending;  // while being destroyed: the next node waiting to be freed (no allocation)
   };
   union {
-    Node* a;       // first operand (unary and binary ops)
-    Node** kids;   // Dot: its operands, `count` of them
-    Node* next;    // while free: the pool's free list
+    Node* a;      // first operand (unary and binary ops)
+    Node** kids;  // Dot: its operands, `count` of them
+    Node* next;   // while free: the pool's free list
   };
   union {
-    Node* b;           // second operand (binary ops)
-    double k;          // PowConst: the constant exponent
+    Node* b;              // second operand (binary ops)
+    double k;             // PowConst: the constant exponent
     std::uint32_t count;  // Dot: number of operands
   };
-  std::uint32_t refs = 1;   // handles + parents holding this node
-  std::uint32_t mark = 0;   // traversal epoch, see graph.cpp
+  std::uint32_t refs = 1;  // handles + parents holding this node
+  std::uint32_t mark = 0;  // traversal epoch, see graph.cpp
   Op op = Op::Leaf;
-  bool labelled = false;    // has an entry in the label side table
+  bool labelled = false;  // has an entry in the label side table
 
   Node() : a(nullptr), b(nullptr) {}
 };

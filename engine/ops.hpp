@@ -54,7 +54,6 @@ inline double sgn(double x) { return static_cast<double>((0.0 < x) - (x < 0.0));
   X(Div, "/",  a / b,          g / b,                                 -g * ((a / b) / b))              \
   X(Pow, "**", std::pow(a, b), (b == 0.0 ? 0.0 : g * (b * std::pow(a, b - 1.0))),                      \
                                ((a == 0.0 && b >= 0.0) ? 0.0 : g * (out * std::log(a))))
-// clang-format on
 
 // Dot is the one n-ary op: out = c0 + c1*c2 + c3*c4 + ... (a neuron's b + w0*x0 + w1*x1 + ..., summed
 // left to right in exactly micrograd's order). Its rule lives in engine/value.cpp beside the switches:
@@ -76,6 +75,9 @@ inline constexpr Op kAllOps[] = {
 #undef VERIGRAD_LIST
         Op::Dot,
 };
+
+// The switches below list every op; several share a body by design.
+// NOLINTBEGIN(bugprone-branch-clone)
 
 // The op's display name ("+", "tanh", "**"); "" for a leaf.
 inline const char* op_name(Op op) {
@@ -166,5 +168,8 @@ inline BinaryGrads binary_backward(Op op, double g, double a, double b, [[maybe_
     default: return {std::nan(""), std::nan("")};
   }
 }
+
+// NOLINTEND(bugprone-branch-clone)
+// clang-format on
 
 }  // namespace verigrad

@@ -53,7 +53,8 @@ struct ExitGuard {
   }
 };
 
-void grow() {
+// Adds a chunk of free nodes and returns the first of them.
+Node* grow() {
   thread_local ExitGuard guard;
   (void)guard;
   const std::size_t n = pool.next_chunk;
@@ -68,6 +69,7 @@ void grow() {
     node->next = pool.free;
     pool.free = node;
   }
+  return pool.free;
 }
 
 void free_node(Node* n) {
@@ -79,8 +81,7 @@ void free_node(Node* n) {
 }  // namespace
 
 Node* new_node() {
-  if (pool.free == nullptr) grow();
-  Node* n = pool.free;
+  Node* n = pool.free != nullptr ? pool.free : grow();
   pool.free = n->next;
   ++pool.live;
   n->data = 0.0;

@@ -26,7 +26,8 @@ Value::Value(const Value& other) noexcept : node_(other.node_) {
 Value::Value(Value&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
 
 Value& Value::operator=(const Value& other) noexcept {
-  if (other.node_ != nullptr) detail::retain(other.node_);  // first, so `v = v` is safe
+  if (this == &other) return *this;
+  if (other.node_ != nullptr) detail::retain(other.node_);  // first: other may be held only by us
   if (node_ != nullptr) detail::release(node_);
   node_ = other.node_;
   return *this;

@@ -24,7 +24,7 @@ namespace verigrad {
 namespace detail {
 struct Node;
 struct Access;
-}
+}  // namespace detail
 
 class Value {
  public:

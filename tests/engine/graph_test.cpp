@@ -52,7 +52,9 @@ TEST(Graph, DotEscapesRecordCharactersAndMarksHighlights) {
   Value a(1.0, "x|{y}");
   Value r = a.pow(2.0);
   DotOptions options;
-  options.extra_fields = [](const Value& v) { return std::vector<std::string>{"torch " + format_double(v.data())}; };
+  options.extra_fields = [](const Value& v) {
+    return std::vector<std::string>{"torch " + format_double(v.data())};
+  };
   options.highlight = [](const Value& v) { return v.is_leaf(); };
   const std::string dot = to_dot(r, options);
   EXPECT_NE(dot.find("x\\|\\{y\\}"), std::string::npos);

@@ -108,7 +108,7 @@ TEST(Derivative, UnaryOps) {
 TEST(Derivative, PowWithValueExponent) {
   Value b(2.0), e(3.0);
   pow(b, e).backward();
-  EXPECT_EQ(b.grad(), 12.0);                          // e * b^(e-1)
+  EXPECT_EQ(b.grad(), 12.0);                        // e * b^(e-1)
   EXPECT_DOUBLE_EQ(e.grad(), 8.0 * std::log(2.0));  // b^e * ln b
   EXPECT_DOUBLE_EQ(grad_at(3.0, [](const Value& x) { return pow(2.0, x); }), 8.0 * std::log(2.0));
 }
