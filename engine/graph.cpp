@@ -42,14 +42,17 @@ void trim(std::vector<T>& v) {
 // Iterative post-order DFS over a stack of plain node pointers. Each traversal uses two stamps: `open`
 // (operands being ordered) and `done` (emitted). A node popped while open is its own emit entry: stale
 // duplicates of it sit below that entry, and a later duplicate would need a cycle.
-std::vector<Node*>& topological_order(Node* root) {
+std::vector<Node*>& topological_order(Node* root, bool with_leaves) {
   const std::uint32_t open = next_epoch();
   const std::uint32_t done = next_epoch();
   std::vector<Node*>& order = order_buffer;
   std::vector<Node*>& stack = stack_buffer;
   order.clear();
   stack.clear();
-  stack.push_back(root);
+  auto reach = [&](Node* n) {
+    if (n->mark != done && (with_leaves || arity(n) != 0)) stack.push_back(n);
+  };
+  reach(root);
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
@@ -61,11 +64,7 @@ std::vector<Node*>& topological_order(Node* root) {
     }
     n->mark = open;
     stack.push_back(n);
-    const std::size_t count = arity(n);
-    for (std::size_t i = count; i-- > 0;) {  // reversed, so operand 0 is ordered first
-      Node* c = child(n, i);
-      if (c->mark != done) stack.push_back(c);
-    }
+    for (std::size_t i = arity(n); i-- > 0;) reach(child(n, i));  // reversed: operand 0 comes first
   }
   trim(stack);
   return order;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/ops.hpp"
@@ -35,7 +36,8 @@ struct Node {
   std::uint32_t refs = 1;  // handles + parents holding this node
   std::uint32_t mark = 0;  // traversal epoch, see graph.cpp
   Op op = Op::Leaf;
-  bool labelled = false;  // has an entry in the label side table
+  std::uint8_t inline_kids = 0;  // operands held in a and b (0, 1 or 2); a Dot keeps `count` in kids
+  bool labelled = false;         // has an entry in the label side table
 
   Node() : a(nullptr), b(nullptr) {}
 };
@@ -43,14 +45,7 @@ struct Node {
 static_assert(sizeof(Node) == 48, "a node should stay 48 bytes: see issue 5's memory goal");
 
 // Operands of any node, as a pointer range (Dot's array, or the one or two inline operand slots).
-inline std::size_t arity(const Node* n) {
-  switch (op_arity(n->op)) {
-    case -1: return n->count;
-    case 1: return 1;
-    case 2: return 2;
-    default: return 0;
-  }
-}
+inline std::size_t arity(const Node* n) { return n->op == Op::Dot ? n->count : n->inline_kids; }
 
 inline Node* child(const Node* n, std::size_t i) {
   if (n->op == Op::Dot) return n->kids[i];
@@ -60,7 +55,42 @@ inline Node* child(const Node* n, std::size_t i) {
 // Allocation: a per-thread free list of fixed-size nodes carved from large chunks, so creating a node
 // costs a few instructions and freeing one costs fewer. Chunks go back to the system when the thread
 // ends with no node alive. A graph belongs to the thread that built it.
-Node* new_node();
+struct Chunk;
+struct PoolState {
+  Node* free = nullptr;
+  Chunk* chunks = nullptr;
+  std::size_t live = 0;
+  std::size_t next_chunk = 1024;
+  bool exiting = false;
+  std::unordered_map<const Node*, std::string>* labels = nullptr;  // the few nodes that have one
+};
+
+// A function-local thread_local with a constant initialiser: the compiler reaches it with one
+// %fs-relative load, where an `extern thread_local` would cost a call per access. Trivially
+// destructible on purpose, so it stays usable while a user's global Values are destroyed at exit.
+inline PoolState& pool() {
+  static thread_local PoolState state;
+  return state;
+}
+
+Node* grow();  // adds a chunk of free nodes and returns the first of them
+
+inline Node* new_node() {
+  PoolState& p = pool();
+  Node* n = p.free != nullptr ? p.free : grow();
+  p.free = n->next;
+  ++p.live;
+  n->grad = 0.0;
+  n->a = nullptr;
+  n->b = nullptr;
+  n->refs = 1;
+  n->mark = 0;
+  n->op = Op::Leaf;
+  n->inline_kids = 0;
+  n->labelled = false;
+  return n;
+}
+
 void destroy(Node* n);  // frees n and every node that becomes unreachable with it, iteratively
 
 inline void retain(Node* n) { ++n->refs; }
@@ -76,7 +106,8 @@ void for_each_node_memory(void (*fn)(Node*));
 
 // Nodes reachable from root, operands before the nodes that use them, root last. Iterative (no
 // recursion, so 10^7-deep chains are fine). Returns a per-thread buffer: call done_with_order after.
-std::vector<Node*>& topological_order(Node* root);
+// With with_leaves = false only inner nodes are listed (what backward needs), which is cheaper.
+std::vector<Node*>& topological_order(Node* root, bool with_leaves = true);
 void done_with_order(std::vector<Node*>& order);
 
 // The engine's own way past Value's privacy: the node behind a handle, and a new handle to a node.
@@ -86,6 +117,7 @@ struct Access {
     retain(n);
     return Value(n);
   }
+  static Value adopt(Node* n) { return Value(n); }  // takes over the reference new_node() made
 };
 
 // Labels live in a side table: most nodes have none, and a string would double a node's size.

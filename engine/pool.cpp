@@ -12,7 +12,6 @@
 #include "engine/node.hpp"
 
 namespace verigrad::detail {
-namespace {
 
 struct Chunk {
   Chunk* next;
@@ -22,19 +21,10 @@ struct Chunk {
 };
 static_assert(sizeof(Chunk) % alignof(Node) == 0);
 
-// Trivially destructible on purpose: it stays usable while other thread_local or static objects
-// (a user's global Value, say) are destroyed after it at thread exit.
-struct PoolState {
-  Node* free = nullptr;
-  Chunk* chunks = nullptr;
-  std::size_t live = 0;
-  std::size_t next_chunk = 1024;
-  bool exiting = false;
-  std::unordered_map<const Node*, std::string>* labels = nullptr;  // the few nodes that have one
-};
-thread_local PoolState pool;
+namespace {
 
 void free_chunks() {
+  PoolState& pool = detail::pool();
   while (pool.chunks != nullptr) {
     Chunk* next = pool.chunks->next;
     ::operator delete(pool.chunks);
@@ -48,15 +38,25 @@ void free_chunks() {
 // At thread exit: give the chunks back if no node is alive; otherwise the last release does it.
 struct ExitGuard {
   ~ExitGuard() {
+    PoolState& pool = detail::pool();
     pool.exiting = true;
     if (pool.live == 0) free_chunks();
   }
 };
 
-// Adds a chunk of free nodes and returns the first of them.
+void free_node(Node* n) {
+  PoolState& pool = detail::pool();
+  n->next = pool.free;
+  pool.free = n;
+  --pool.live;
+}
+
+}  // namespace
+
 Node* grow() {
-  thread_local ExitGuard guard;
+  thread_local ExitGuard guard;  // constructed with the first chunk, so it runs at thread exit
   (void)guard;
+  PoolState& pool = detail::pool();
   const std::size_t n = pool.next_chunk;
   if (pool.next_chunk < (std::size_t{1} << 16)) pool.next_chunk *= 2;
   auto* chunk = static_cast<Chunk*>(::operator new(sizeof(Chunk) + n * sizeof(Node)));
@@ -70,29 +70,6 @@ Node* grow() {
     pool.free = node;
   }
   return pool.free;
-}
-
-void free_node(Node* n) {
-  n->next = pool.free;
-  pool.free = n;
-  --pool.live;
-}
-
-}  // namespace
-
-Node* new_node() {
-  Node* n = pool.free != nullptr ? pool.free : grow();
-  pool.free = n->next;
-  ++pool.live;
-  n->data = 0.0;
-  n->grad = 0.0;
-  n->a = nullptr;
-  n->b = nullptr;
-  n->refs = 1;
-  n->mark = 0;
-  n->op = Op::Leaf;
-  n->labelled = false;
-  return n;
 }
 
 void destroy(Node* n) {
@@ -114,15 +91,16 @@ void destroy(Node* n) {
     if (x->labelled) erase_label(x);
     free_node(x);
   }
+  const PoolState& pool = detail::pool();
   if (pool.exiting && pool.live == 0) free_chunks();
 }
 
-std::size_t live_nodes() { return pool.live; }
+std::size_t live_nodes() { return pool().live; }
 
 const std::string& label_of(const Node* n) {
   static const std::string empty;
   if (!n->labelled) return empty;
-  return pool.labels->at(n);
+  return pool().labels->at(n);
 }
 
 void set_label(Node* n, std::string label) {
@@ -130,18 +108,19 @@ void set_label(Node* n, std::string label) {
     if (n->labelled) erase_label(n);
     return;
   }
+  PoolState& pool = detail::pool();
   if (pool.labels == nullptr) pool.labels = new std::unordered_map<const Node*, std::string>();
   (*pool.labels)[n] = std::move(label);
   n->labelled = true;
 }
 
 void erase_label(Node* n) {
-  pool.labels->erase(n);
+  pool().labels->erase(n);
   n->labelled = false;
 }
 
 void for_each_node_memory(void (*fn)(Node*)) {
-  for (Chunk* c = pool.chunks; c != nullptr; c = c->next) {
+  for (Chunk* c = pool().chunks; c != nullptr; c = c->next) {
     Node* nodes = c->nodes();
     for (std::size_t i = 0; i < c->size; ++i) fn(&nodes[i]);
   }

@@ -11,6 +11,7 @@
 
 namespace verigrad {
 
+using detail::Access;
 using detail::Node;
 
 // ---- handles -------------------------------------------------------------------------------------
@@ -76,27 +77,45 @@ double Value::exponent() const {
 
 // ---- builders: forward ---------------------------------------------------------------------------
 
-Value Value::unary(Op op, const Value& a, double k) {
-  assert(op_arity(op) == 1);
+namespace {
+
+// The builders, inlined into each operator below with the op known at compile time, so the
+// op table's forward switch folds down to the one formula.
+inline Node* make_unary(Op op, Node* a, double k) {
   Node* n = detail::new_node();
   n->op = op;
-  n->a = a.node_;
-  detail::retain(a.node_);
+  n->inline_kids = 1;
+  n->a = a;
+  detail::retain(a);
   if (op == Op::PowConst) n->k = k;
-  n->data = unary_forward(op, a.node_->data, k);
-  return Value(n);
+  n->data = unary_forward(op, a->data, k);
+  return n;
+}
+
+inline Node* make_binary(Op op, Node* a, Node* b) {
+  Node* n = detail::new_node();
+  n->op = op;
+  n->inline_kids = 2;
+  n->a = a;
+  n->b = b;
+  detail::retain(a);
+  detail::retain(b);
+  n->data = binary_forward(op, a->data, b->data);
+  return n;
+}
+
+}  // namespace
+
+Value Value::unary(Op op, const Value& a, double k) {
+  if (op_arity(op) != 1)
+    throw std::invalid_argument(std::string("Value::unary: ") + op_kind_name(op) + " is not a unary op");
+  return Value(make_unary(op, a.node_, k));
 }
 
 Value Value::binary(Op op, const Value& a, const Value& b) {
-  assert(op_arity(op) == 2);
-  Node* n = detail::new_node();
-  n->op = op;
-  n->a = a.node_;
-  n->b = b.node_;
-  detail::retain(a.node_);
-  detail::retain(b.node_);
-  n->data = binary_forward(op, a.node_->data, b.node_->data);
-  return Value(n);
+  if (op_arity(op) != 2)
+    throw std::invalid_argument(std::string("Value::binary: ") + op_kind_name(op) + " is not a binary op");
+  return Value(make_binary(op, a.node_, b.node_));
 }
 
 // Dot: bias + w[0]*x[0] + w[1]*x[1] + ..., summed left to right (micrograd's sum(wi*xi, b) order).
@@ -157,25 +176,23 @@ inline void propagate(Node* n) {
 }  // namespace
 
 void Value::backward(double seed) {
-  std::vector<Node*>& order = detail::topological_order(node_);
-  for (Node* n : order) {
-    if (n->op != Op::Leaf) n->grad = 0.0;  // interior grads describe this call only
-  }
-  node_->grad += seed;  // a leaf root accumulates like any leaf
+  std::vector<Node*>& order = detail::topological_order(node_, /*with_leaves=*/false);
+  for (Node* n : order) n->grad = 0.0;  // interior grads describe this call only
+  node_->grad += seed;                  // a leaf root accumulates like any leaf
   for (std::size_t i = order.size(); i-- > 0;) propagate(order[i]);
   detail::done_with_order(order);
 }
 
 // ---- operators -----------------------------------------------------------------------------------
 
-Value Value::pow(double exponent) const { return unary(Op::PowConst, *this, exponent); }
-Value Value::pow(const Value& exponent) const { return binary(Op::Pow, *this, exponent); }
-Value Value::exp() const { return unary(Op::Exp, *this); }
-Value Value::log() const { return unary(Op::Log, *this); }
-Value Value::tanh() const { return unary(Op::Tanh, *this); }
-Value Value::relu() const { return unary(Op::Relu, *this); }
-Value Value::sigmoid() const { return unary(Op::Sigmoid, *this); }
-Value Value::abs() const { return unary(Op::Abs, *this); }
+Value Value::pow(double exponent) const { return Value(make_unary(Op::PowConst, node_, exponent)); }
+Value Value::pow(const Value& exponent) const { return Value(make_binary(Op::Pow, node_, exponent.node_)); }
+Value Value::exp() const { return Value(make_unary(Op::Exp, node_, 0.0)); }
+Value Value::log() const { return Value(make_unary(Op::Log, node_, 0.0)); }
+Value Value::tanh() const { return Value(make_unary(Op::Tanh, node_, 0.0)); }
+Value Value::relu() const { return Value(make_unary(Op::Relu, node_, 0.0)); }
+Value Value::sigmoid() const { return Value(make_unary(Op::Sigmoid, node_, 0.0)); }
+Value Value::abs() const { return Value(make_unary(Op::Abs, node_, 0.0)); }
 
 // Compound assignment rebinds this handle to a new node, as `c += c + 1` does in micrograd.
 Value& Value::operator+=(const Value& other) { return *this = *this + other; }
@@ -183,11 +200,19 @@ Value& Value::operator-=(const Value& other) { return *this = *this - other; }
 Value& Value::operator*=(const Value& other) { return *this = *this * other; }
 Value& Value::operator/=(const Value& other) { return *this = *this / other; }
 
-Value operator+(const Value& a, const Value& b) { return Value::binary(Op::Add, a, b); }
-Value operator-(const Value& a, const Value& b) { return Value::binary(Op::Sub, a, b); }
-Value operator*(const Value& a, const Value& b) { return Value::binary(Op::Mul, a, b); }
-Value operator/(const Value& a, const Value& b) { return Value::binary(Op::Div, a, b); }
-Value operator-(const Value& a) { return Value::unary(Op::Neg, a); }
+Value operator+(const Value& a, const Value& b) {
+  return Access::adopt(make_binary(Op::Add, Access::node(a), Access::node(b)));
+}
+Value operator-(const Value& a, const Value& b) {
+  return Access::adopt(make_binary(Op::Sub, Access::node(a), Access::node(b)));
+}
+Value operator*(const Value& a, const Value& b) {
+  return Access::adopt(make_binary(Op::Mul, Access::node(a), Access::node(b)));
+}
+Value operator/(const Value& a, const Value& b) {
+  return Access::adopt(make_binary(Op::Div, Access::node(a), Access::node(b)));
+}
+Value operator-(const Value& a) { return Access::adopt(make_unary(Op::Neg, Access::node(a), 0.0)); }
 Value operator+(const Value& a) { return a; }
 
 Value pow(const Value& base, double exponent) { return base.pow(exponent); }
