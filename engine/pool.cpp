@@ -99,8 +99,9 @@ std::size_t live_nodes() { return pool().live; }
 
 const std::string& label_of(const Node* n) {
   static const std::string empty;
-  if (!n->labelled) return empty;
-  return pool().labels->at(n);
+  const auto* labels = pool().labels;
+  if (!n->labelled || labels == nullptr) return empty;
+  return labels->at(n);
 }
 
 void set_label(Node* n, std::string label) {
@@ -115,7 +116,7 @@ void set_label(Node* n, std::string label) {
 }
 
 void erase_label(Node* n) {
-  pool().labels->erase(n);
+  if (auto* labels = pool().labels; labels != nullptr) labels->erase(n);
   n->labelled = false;
 }
 
