@@ -26,7 +26,8 @@ int count(const Dataset& d, int label) { return static_cast<int>(std::count(d.y.
 
 bool contains(const Dataset& d, double x0, double x1, int label) {
   for (std::size_t i = 0; i < d.size(); ++i) {
-    if (std::fabs(d.X[i][0] - x0) < 1e-12 && std::fabs(d.X[i][1] - x1) < 1e-12 && d.y[i] == label) return true;
+    if (std::fabs(d.X[i][0] - x0) < 1e-12 && std::fabs(d.X[i][1] - x1) < 1e-12 && d.y[i] == label)
+      return true;
   }
   return false;
 }

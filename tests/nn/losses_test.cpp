@@ -76,8 +76,8 @@ TEST(Losses, BinaryCrossEntropyIsStableAtPlusMinus1000) {
   struct Case {
     double z, y, loss, grad;  // loss = softplus(z) - y z, grad = sigmoid(z) - y
   };
-  for (const Case& c : {Case{1000, 0, 1000, 1}, Case{1000, 1, 0, 0}, Case{-1000, 0, 0, 0},
-                        Case{-1000, 1, 1000, -1}}) {
+  for (const Case& c :
+       {Case{1000, 0, 1000, 1}, Case{1000, 1, 0, 0}, Case{-1000, 0, 0, 0}, Case{-1000, 1, 1000, -1}}) {
     Value z(c.z);
     Value loss = bce_with_logits_loss({z}, {c.y});
     loss.backward();

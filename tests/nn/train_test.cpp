@@ -35,11 +35,12 @@ TEST(Train, CallbackSeesEveryStepWithScheduledLr) {
   SGD opt(model.parameters(), {}, [](int k) { return 0.05 / (1 + k); });
   std::vector<int> steps;
   std::vector<double> lrs, losses;
-  const Evaluation last = train(model, data, LossKind::Mse, opt, 5, [&](int step, double loss, double, double lr) {
-    steps.push_back(step);
-    losses.push_back(loss);
-    lrs.push_back(lr);
-  });
+  const Evaluation last =
+      train(model, data, LossKind::Mse, opt, 5, [&](int step, double loss, double, double lr) {
+        steps.push_back(step);
+        losses.push_back(loss);
+        lrs.push_back(lr);
+      });
   EXPECT_EQ(steps, (std::vector<int>{0, 1, 2, 3, 4}));
   EXPECT_EQ(lrs, (std::vector<double>{0.05, 0.025, 0.05 / 3, 0.0125, 0.01}));
   EXPECT_EQ(last.loss, losses.back());
