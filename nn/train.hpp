@@ -44,18 +44,19 @@ struct Evaluation {
   double accuracy = 0.0;
 };
 
-// The loss graph for the whole dataset (scores from model) and its accuracy. Throws
-// std::invalid_argument if the model's input or output size does not fit the data and loss kind.
 struct LossResult {
-  Value loss;
+  Value loss;  // the graph, ready for backward()
   double accuracy = 0.0;
 };
+
+// Forwards every sample and builds the loss (+ l2 * sum(p^2) when l2 != 0) as the trainer does. Throws
+// std::invalid_argument if the model's input or output size does not fit the data and loss kind.
 LossResult compute_loss(const MLP& model, const Dataset& data, LossKind kind, double l2);
 
 // Loss and accuracy without training.
 Evaluation evaluate(const MLP& model, const Dataset& data, LossKind kind, double l2 = 0.0);
 
-// Trains for config.steps steps; returns the last step's loss and accuracy (before its update, as
+// Trains for config.steps steps (full batch, one optimizer step each); returns the last step's loss and accuracy (before its update, as
 // micrograd prints them).
 Evaluation train(MLP& model, const Dataset& data, const TrainConfig& config, Optimizer& optimizer,
                  const StepCallback& callback = nullptr);
