@@ -56,8 +56,8 @@ LossResult compute_loss(const MLP& model, const Dataset& data, LossKind kind, do
 // Loss and accuracy without training.
 Evaluation evaluate(const MLP& model, const Dataset& data, LossKind kind, double l2 = 0.0);
 
-// Trains for config.steps steps (full batch, one optimizer step each); returns the last step's loss and accuracy (before its update, as
-// micrograd prints them).
+// Trains for config.steps steps (full batch, one optimizer step each); returns the last step's loss and
+// accuracy (before its update, as micrograd prints them).
 Evaluation train(MLP& model, const Dataset& data, const TrainConfig& config, Optimizer& optimizer,
                  const StepCallback& callback = nullptr);
 Evaluation train(MLP& model, const Dataset& data, LossKind loss, Optimizer& optimizer, int steps,
