@@ -1,0 +1,170 @@
+// Edge conventions pinned against live LibTorch 1.13 (engine/ops.hpp's table): each case asserts our
+// number, torch's number, and that check() agrees.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "verify/check.hpp"
+#include "verify/gtest.hpp"
+
+namespace verigrad::verify {
+namespace {
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+const double kInf = std::numeric_limits<double>::infinity();
+
+// The report's row for a node, found by id.
+const NodeRow& row_of(const Report& report, const Value& v) {
+  for (const NodeRow& row : report.rows) {
+    if (row.id == v.id()) return row;
+  }
+  throw std::logic_error("node not in report");
+}
+
+// Both sides of a side equal `expected` (NaN matches NaN; +0 and -0 are equal).
+void expect_both(const Side& side, double expected, const char* what) {
+  if (std::isnan(expected)) {
+    EXPECT_TRUE(std::isnan(side.ours)) << what << " ours " << side.ours;
+    EXPECT_TRUE(std::isnan(side.torch)) << what << " torch " << side.torch;
+  } else {
+    EXPECT_EQ(side.ours, expected) << what << " (ours)";
+    EXPECT_EQ(side.torch, expected) << what << " (torch)";
+  }
+}
+
+// check(f(x)) is exact, and x's grad and f's value are as given on both sides.
+void expect_unary(const Value& x, const Value& y, double value, double grad) {
+  const Report r = check(y);
+  EXPECT_TRUE(r.exact()) << r;
+  expect_both(row_of(r, y).value, value, "value");
+  expect_both(row_of(r, x).grad, grad, "grad");
+}
+
+TEST(Pinned, ReluDerivativeAtZeroIsZero) {
+  Value x(0.0);
+  expect_unary(x, x.relu(), 0.0, 0.0);
+}
+
+TEST(Pinned, ReluOfNaNIsNaNWithGradientOne) {
+  Value x(kNaN);
+  expect_unary(x, x.relu(), kNaN, 1.0);
+}
+
+TEST(Pinned, AbsDerivativeAtZeroIsZero) {
+  Value x(0.0);
+  expect_unary(x, x.abs(), 0.0, 0.0);
+  Value negative_zero(-0.0);
+  expect_unary(negative_zero, negative_zero.abs(), 0.0, 0.0);
+}
+
+// torch: abs(NaN) = NaN, and its gradient grad * sgn(NaN) = 0 (sgn is 0 at NaN).
+TEST(Pinned, AbsOfNaNIsNaNWithGradientZero) {
+  Value x(kNaN);
+  expect_unary(x, x.abs(), kNaN, 0.0);
+}
+
+TEST(Pinned, PowZeroHasZeroGradientEverywhere) {
+  for (double a : {0.0, -0.0, 2.5, -3.0, kNaN, kInf, -kInf}) {
+    SCOPED_TRACE(a);
+    Value x(a);
+    expect_unary(x, x.pow(0.0), 1.0, 0.0);
+  }
+}
+
+TEST(Pinned, ValueExponentGradientIsZeroWhereBaseIsZeroAndExponentNonNegative) {
+  for (double e : {0.0, 0.5, 1.0, 2.0, 3.7}) {
+    SCOPED_TRACE(e);
+    Value base(0.0), exponent(e);
+    Value y = base.pow(exponent);
+    const Report r = check(y);
+    EXPECT_TRUE(r.exact()) << r;
+    expect_both(row_of(r, exponent).grad, 0.0, "d/d exponent");
+  }
+  // A negative exponent at base 0: out = inf, d/d exponent = inf * log(0) = -inf on both sides.
+  Value base(0.0), exponent(-1.0);
+  const Report r = check(base.pow(exponent));
+  EXPECT_TRUE(r.exact()) << r;
+  expect_both(row_of(r, exponent).grad, -kInf, "d/d exponent");
+}
+
+TEST(Pinned, SqrtGradientAtZeroIsPlusInfinity) {
+  Value x(0.0);
+  expect_unary(x, x.pow(0.5), 0.0, kInf);
+}
+
+TEST(Pinned, LogDerivativeAtZeroIsPlusInfinity) {
+  Value x(0.0);
+  expect_unary(x, x.log(), -kInf, kInf);
+}
+
+TEST(Pinned, LogAtMinusOneIsNaNWithGradientMinusOne) {
+  Value x(-1.0);
+  expect_unary(x, x.log(), kNaN, -1.0);
+}
+
+TEST(Pinned, DivisionGradients) {
+  Value a(1.0), b(3.0);
+  Value y = a / b;
+  const Report r = check(y, {2.0, kOpTolerance});
+  EXPECT_TRUE(r.exact()) << r;
+  expect_both(row_of(r, a).grad, 2.0 / 3.0, "d/da = grad / b");
+  expect_both(row_of(r, b).grad, -2.0 * ((1.0 / 3.0) / 3.0), "d/db = -grad * (a / b) / b");
+  // double / Value and double - Value go through the Value operators with the constant as operand 0.
+  Value x(4.0);
+  EXPECT_MATCHES_TORCH(2.0 / x);
+  EXPECT_MATCHES_TORCH(2.0 - x);
+}
+
+// torch: sigmoid(+-1000) = 1 and 0 exactly, gradient 0 (no overflow: exp(-1000) = 0 and exp(1000) =
+// inf give 1 / (1 + 0) and 1 / inf); tanh(+-1000) = +-1, gradient 1 - 1 = 0.
+TEST(Pinned, SigmoidAndTanhSaturateAtPlusMinus1000) {
+  for (double a : {1000.0, -1000.0}) {
+    SCOPED_TRACE(a);
+    Value x(a);
+    expect_unary(x, x.sigmoid(), a > 0 ? 1.0 : 0.0, 0.0);
+    Value t(a);
+    expect_unary(t, t.tanh(), a > 0 ? 1.0 : -1.0, 0.0);
+  }
+}
+
+// The documented convention differences (torch_mirror.cpp's table): torch computes x**0.5 as sqrt and
+// x**-0.5 as rsqrt, C pow does not.
+TEST(Pinned, SqrtOfNegativeZeroAndMinusInfinityIsAConvention) {
+  Value zero(-0.0);
+  Value y = zero.pow(0.5);
+  Report r = check(y);
+  EXPECT_TRUE(r.matches()) << r;
+  EXPECT_EQ(row_of(r, zero).grad.verdict, Verdict::Convention) << r;
+  EXPECT_EQ(row_of(r, zero).grad.ours, kInf);
+  EXPECT_EQ(row_of(r, zero).grad.torch, -kInf);
+
+  Value minus_inf(-kInf);
+  Value s = minus_inf.pow(0.5);
+  r = check(s);
+  EXPECT_TRUE(r.matches()) << r;
+  EXPECT_EQ(row_of(r, s).value.verdict, Verdict::Convention) << r;
+  EXPECT_EQ(row_of(r, s).value.ours, kInf);
+  EXPECT_TRUE(std::isnan(row_of(r, s).value.torch));
+
+  Value z(-0.0);
+  Value q = z.pow(-0.5);
+  r = check(q);
+  EXPECT_EQ(row_of(r, q).value.verdict, Verdict::Convention) << r;
+  EXPECT_EQ(row_of(r, q).value.ours, kInf);
+  EXPECT_EQ(row_of(r, q).value.torch, -kInf);
+}
+
+TEST(Pinned, CheckLeavesGradsAsTheyWere) {
+  Value x(0.5), y(-2.0);
+  x.grad() = 7.0;
+  Value z = (x * y).tanh();
+  const Report r = check(z);
+  EXPECT_TRUE(r.exact()) << r;
+  EXPECT_EQ(x.grad(), 7.0);
+  EXPECT_EQ(y.grad(), 0.0);
+  EXPECT_EQ(z.grad(), 0.0);
+}
+
+}  // namespace
+}  // namespace verigrad::verify

@@ -1,0 +1,226 @@
+// verify::check: ours and torch's numbers for every node, and the verdict on each difference.
+#include "verify/check.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "engine/graph.hpp"
+#include "verify/torch_mirror.hpp"
+
+namespace verigrad::verify {
+
+namespace {
+
+struct OurNumbers {
+  std::vector<double> value;
+  std::vector<double> grad;
+};
+
+OurNumbers run_ours(const std::vector<Value>& order, double seed) {
+  OurNumbers ours{std::vector<double>(order.size()), fresh_gradients(order, seed)};
+  for (std::size_t i = 0; i < order.size(); ++i) ours.value[i] = order[i].data();
+  return ours;
+}
+
+bool is_identifier(const std::string& s) {
+  if (s.empty() || (std::isalpha(static_cast<unsigned char>(s[0])) == 0 && s[0] != '_')) return false;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') return false;
+  }
+  return true;
+}
+
+// The names to_program gives: unique identifier labels for leaves, then x1.. and t1.. in order.
+std::vector<std::string> node_names(const std::vector<Value>& order) {
+  std::vector<std::string> names(order.size());
+  std::unordered_set<std::string> taken;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Value& v = order[i];
+    if (v.is_leaf() && is_identifier(v.label()) && taken.insert(v.label()).second) names[i] = v.label();
+  }
+  std::size_t leaves = 0;
+  std::size_t inner = 0;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (!names[i].empty()) continue;
+    const bool leaf = order[i].is_leaf();
+    std::string name;
+    do {
+      name = leaf ? "x" + std::to_string(++leaves) : "t" + std::to_string(++inner);
+    } while (!taken.insert(name).second);
+    names[i] = name;
+  }
+  return names;
+}
+
+std::vector<NodeRow> make_rows(const std::vector<Value>& order) {
+  std::unordered_map<const void*, std::size_t> index;
+  index.reserve(order.size());
+  std::vector<std::string> names = node_names(order);
+  std::vector<NodeRow> rows(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Value& v = order[i];
+    index.emplace(v.id(), i);
+    NodeRow& row = rows[i];
+    row.index = i;
+    row.id = v.id();
+    row.name = std::move(names[i]);
+    row.op = v.op();
+    if (v.op() == Op::PowConst) row.exponent = v.exponent();
+    for (std::size_t c = 0; c < v.arity(); ++c) row.operands.push_back(index.at(v.child(c).id()));
+  }
+  return rows;
+}
+
+// Torch's chain rule applied to our numbers: each op's vjp computed by torch on our operand values
+// and our upstream gradient, summed into the operands in the order our backward sums them (nodes from
+// the root down, operands in slot order), so that the sums round the same way.
+struct LocalNumbers {
+  std::vector<double> value;
+  std::vector<double> grad;
+  std::vector<double> grad_scale;  // sum of |contributions|: the error scale of a sum that cancels
+};
+
+LocalNumbers local_numbers(const std::vector<Value>& order, const std::vector<NodeRow>& rows,
+                           const OurNumbers& ours, double seed) {
+  const std::size_t n = order.size();
+  LocalNumbers local{std::vector<double>(n), std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
+  local.grad[n - 1] = seed;
+  local.grad_scale[n - 1] = std::fabs(seed);
+  for (std::size_t i = n; i-- > 0;) {
+    const LocalOp op = torch_local(order[i], ours.grad[i]);
+    local.value[i] = op.value;
+    for (std::size_t slot = 0; slot < op.vjp.size(); ++slot) {
+      const std::size_t c = rows[i].operands[slot];
+      local.grad[c] += op.vjp[slot];
+      local.grad_scale[c] += std::fabs(op.vjp[slot]);
+    }
+  }
+  return local;
+}
+
+// Consumers of each node: (consumer row, operand slot) pairs.
+std::vector<std::vector<std::pair<std::size_t, std::size_t>>> consumers_of(const std::vector<NodeRow>& rows) {
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> consumers(rows.size());
+  for (const NodeRow& row : rows) {
+    for (std::size_t slot = 0; slot < row.operands.size(); ++slot) {
+      consumers[row.operands[slot]].emplace_back(row.index, slot);
+    }
+  }
+  return consumers;
+}
+
+void judge_value(const Value& node, NodeRow& row, double local_value, Tolerance tolerance) {
+  const std::string convention = torch_convention(node);
+  if (!convention.empty()) {
+    row.value.verdict = Verdict::Convention;
+    row.note = convention;
+  } else if (compare(row.value.ours, local_value, tolerance).agree) {
+    row.value.verdict = Verdict::Inherited;
+  } else {
+    row.value.verdict = Verdict::Mismatch;
+    row.note = "torch's " + std::string(op_kind_name(row.op)) + " on our operand values gives " +
+               format_double(local_value);
+  }
+}
+
+void judge_grad(const std::vector<Value>& order, const OurNumbers& ours, const LocalNumbers& local,
+                const std::vector<std::pair<std::size_t, std::size_t>>& consumers, NodeRow& row,
+                Tolerance tolerance) {
+  const std::size_t i = row.index;
+  for (const auto& [consumer, slot] : consumers) {
+    const std::string convention = torch_convention(order[consumer]);
+    if (!convention.empty()) {
+      row.grad.verdict = Verdict::Convention;
+      if (row.note.empty()) row.note = convention;
+      return;
+    }
+  }
+  if (compare_scaled(row.grad.ours, local.grad[i], local.grad_scale[i], 0.0, tolerance).agree) {
+    row.grad.verdict = Verdict::Inherited;
+    return;
+  }
+  double slack = 0.0;
+  for (const auto& [consumer, slot] : consumers) {
+    slack += torch_vjp_spread(order[consumer], ours.grad[consumer], kRoundingUlps)[slot];
+  }
+  if (compare_scaled(row.grad.ours, local.grad[i], local.grad_scale[i], slack, tolerance).agree) {
+    row.grad.verdict = Verdict::Rounding;
+    if (row.note.empty()) row.note = "gradient within torch's own spread over +-4 ulps of the output";
+    return;
+  }
+  row.grad.verdict = Verdict::Mismatch;
+  row.note = "torch's chain rule on our consumer grads gives " + format_double(local.grad[i]);
+}
+
+}  // namespace
+
+// Leaves are zeroed first so they hold d root / d leaf * seed, as torch's fresh leaves do.
+std::vector<double> fresh_gradients(const std::vector<Value>& order, double seed) {
+  std::vector<double> saved(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) saved[i] = order[i].grad();
+  for (Value v : order) {
+    if (v.is_leaf()) v.grad() = 0.0;
+  }
+  Value root = order.back();
+  root.backward(seed);
+  std::vector<double> grads(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    Value v = order[i];
+    grads[i] = v.grad();
+    v.grad() = saved[i];
+  }
+  return grads;
+}
+
+const char* to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::Match: return "match";
+    case Verdict::Inherited: return "inherited";
+    case Verdict::Rounding: return "rounding";
+    case Verdict::Convention: return "convention";
+    case Verdict::Mismatch: return "MISMATCH";
+  }
+  return "?";
+}
+
+std::size_t Report::count(Verdict verdict) const {
+  std::size_t n = 0;
+  for (const NodeRow& row : rows) n += (row.value.verdict == verdict || row.grad.verdict == verdict) ? 1 : 0;
+  return n;
+}
+
+Report check(const Value& root, const CheckOptions& options) {
+  const std::vector<Value> order = topological_order(root);
+  const OurNumbers ours = run_ours(order, options.seed);
+  const TorchNumbers theirs = torch_mirror(order, options.seed);
+
+  Report report;
+  report.seed = options.seed;
+  report.tolerance = options.tolerance;
+  report.rows = make_rows(order);
+  bool all_agree = true;
+  for (NodeRow& row : report.rows) {
+    const std::size_t i = row.index;
+    row.value = {ours.value[i], theirs.value[i], compare(ours.value[i], theirs.value[i], options.tolerance)};
+    row.grad = {ours.grad[i], theirs.grad[i], compare(ours.grad[i], theirs.grad[i], options.tolerance)};
+    all_agree = all_agree && row.value.comparison.agree && row.grad.comparison.agree;
+  }
+  if (all_agree) return report;  // the common case: no need for the local oracle
+
+  const LocalNumbers local = local_numbers(order, report.rows, ours, options.seed);
+  const auto consumers = consumers_of(report.rows);
+  for (NodeRow& row : report.rows) {
+    if (!row.value.comparison.agree)
+      judge_value(order[row.index], row, local.value[row.index], options.tolerance);
+    if (!row.grad.comparison.agree)
+      judge_grad(order, ours, local, consumers[row.index], row, options.tolerance);
+    if (row.diverges() && !report.first_divergence) report.first_divergence = row.index;
+    const bool mismatch = row.value.verdict == Verdict::Mismatch || row.grad.verdict == Verdict::Mismatch;
+    if (mismatch && !report.first_mismatch) report.first_mismatch = row.index;
+  }
+  return report;
+}
+
+}  // namespace verigrad::verify

@@ -1,0 +1,184 @@
+// Our graphs rebuilt in LibTorch, op by op. Oracle independence: each op maps to the torch call that
+// computes it (torch::tanh, torch::pow, ...), and every derivative comes from torch's autograd. Nothing
+// here uses the engine's derivative formulas.
+//
+// Known convention differences (each pinned by a test in tests/verify/pinned_test.cpp):
+//
+//   op          point        ours (C pow)        torch                       why
+//   x ** 0.5    x = -0       +0, grad +inf       -0, grad -inf               torch computes sqrt(x)
+//   x ** 0.5    x = -inf     +inf, grad 0        NaN, grad NaN               sqrt(-inf) is NaN
+//   x ** -0.5   x = -0       +inf                -inf                        torch computes 1/sqrt(x)
+//   x ** -0.5   x = -inf     +0                  NaN                         rsqrt(-inf) is NaN
+#include "verify/torch_mirror.hpp"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "engine/ops.hpp"
+
+namespace verigrad::verify {
+
+namespace {
+
+torch::TensorOptions float64() { return torch::dtype(torch::kFloat64); }
+
+// Scalar graphs gain nothing from threads, and two cores are shared: keep torch on one thread.
+void configure_torch() {
+  static std::once_flag once;
+  std::call_once(once, [] { torch::set_num_threads(1); });
+}
+
+torch::Tensor leaf_tensor(double x) { return torch::scalar_tensor(x, float64().requires_grad(true)); }
+
+// Dot as torch ops: c0 + c1*c2 + c3*c4 + ..., summed left to right like the engine. The products are
+// created last to first: torch's engine runs the ready node created latest first, so this makes the
+// gradient contributions reach shared operands in the same order as our backward delivers them
+// (c0, then each pair in order), and sums of contributions round identically. The products are exact
+// single roundings, so their creation order does not change any forward value.
+torch::Tensor dot_chain(const std::vector<torch::Tensor>& in) {
+  const std::size_t pairs = (in.size() - 1) / 2;
+  std::vector<torch::Tensor> products(pairs);
+  for (std::size_t i = pairs; i-- > 0;) products[i] = torch::mul(in[1 + 2 * i], in[2 + 2 * i]);
+  torch::Tensor sum = in[0];
+  for (const torch::Tensor& p : products) sum = torch::add(sum, p);
+  // A Dot with no pairs is its bias alone; give it its own node as the engine does.
+  return pairs == 0 ? torch::mul(sum, 1.0) : sum;
+}
+
+// THE op switch: the torch call for each op of engine/ops.hpp. No default, so -Wswitch names any op
+// added to the table but not here.
+torch::Tensor apply_op(Op op, const std::vector<torch::Tensor>& in, double k) {
+  switch (op) {
+    case Op::Leaf: break;
+    case Op::Neg: return torch::neg(in[0]);
+    case Op::Exp: return torch::exp(in[0]);
+    case Op::Log: return torch::log(in[0]);
+    case Op::Tanh: return torch::tanh(in[0]);
+    case Op::Relu: return torch::relu(in[0]);
+    case Op::Sigmoid: return torch::sigmoid(in[0]);
+    case Op::Abs: return torch::abs(in[0]);
+    case Op::PowConst: return torch::pow(in[0], k);  // Scalar exponent: torch's special-cased kernels
+    case Op::Add: return torch::add(in[0], in[1]);
+    case Op::Sub: return torch::sub(in[0], in[1]);
+    case Op::Mul: return torch::mul(in[0], in[1]);
+    case Op::Div: return torch::div(in[0], in[1]);
+    case Op::Pow: return torch::pow(in[0], in[1]);
+    case Op::Dot: return dot_chain(in);
+  }
+  throw std::logic_error("verify: no torch op for a leaf");
+}
+
+double exponent_of(const Value& node) { return node.op() == Op::PowConst ? node.exponent() : 0.0; }
+
+double item(const torch::Tensor& t) { return t.item<double>(); }
+
+// Torch on given operand values: forward, and the vjp per slot for `upstream`.
+LocalOp local_op(Op op, double k, const std::vector<double>& operands, double upstream) {
+  std::vector<torch::Tensor> in;
+  in.reserve(operands.size());
+  for (double x : operands) in.push_back(leaf_tensor(x));
+  const torch::Tensor out = apply_op(op, in, k);
+  out.backward(torch::scalar_tensor(upstream, float64()));
+  LocalOp result;
+  result.value = item(out);
+  for (const torch::Tensor& t : in) result.vjp.push_back(t.grad().defined() ? item(t.grad()) : 0.0);
+  return result;
+}
+
+std::vector<double> operand_values(const Value& node) {
+  std::vector<double> values(node.arity());
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = node.child(i).data();
+  return values;
+}
+
+double ulp_of(double x) {
+  const double m = std::fabs(x);
+  return std::nextafter(m, std::numeric_limits<double>::infinity()) - m;
+}
+
+}  // namespace
+
+TorchNumbers torch_mirror(const std::vector<Value>& order, double seed) {
+  configure_torch();
+  std::unordered_map<const void*, std::size_t> index;
+  index.reserve(order.size());
+  std::vector<torch::Tensor> tensors(order.size());
+  std::vector<torch::Tensor> in;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Value& v = order[i];
+    index.emplace(v.id(), i);
+    if (v.is_leaf()) {
+      tensors[i] = leaf_tensor(v.data());
+      continue;
+    }
+    in.clear();
+    for (std::size_t c = 0; c < v.arity(); ++c) in.push_back(tensors[index.at(v.child(c).id())]);
+    tensors[i] = apply_op(v.op(), in, exponent_of(v));
+    tensors[i].retain_grad();
+  }
+  tensors.back().backward(torch::scalar_tensor(seed, float64()));
+  TorchNumbers numbers;
+  numbers.value.resize(order.size());
+  numbers.grad.resize(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    numbers.value[i] = item(tensors[i]);
+    const torch::Tensor& g = tensors[i].grad();
+    numbers.grad[i] = g.defined() ? item(g) : 0.0;
+  }
+  return numbers;
+}
+
+LocalOp torch_local(const Value& node, double upstream) {
+  configure_torch();
+  if (node.is_leaf()) return {node.data(), {}};
+  return local_op(node.op(), exponent_of(node), operand_values(node), upstream);
+}
+
+std::vector<double> torch_vjp_spread(const Value& node, double upstream, double ulps) {
+  configure_torch();
+  std::vector<double> spread(node.arity(), 0.0);
+  if (node.is_leaf()) return spread;
+  const Op op = node.op();
+  const double k = exponent_of(node);
+  const std::vector<double> x = operand_values(node);
+  const LocalOp base = local_op(op, k, x, upstream);
+  const LocalOp unit = local_op(op, k, x, 1.0);  // d out / d operand, per slot
+  const double out_ulp = ulp_of(base.value);
+  for (std::size_t m = 0; m < x.size(); ++m) {
+    const double delta = ulps * out_ulp / std::fabs(unit.vjp[m]);
+    if (!std::isfinite(delta) || delta == 0.0 || !std::isfinite(x[m])) continue;
+    for (double sign : {-1.0, 1.0}) {
+      std::vector<double> moved = x;
+      moved[m] += sign * delta;
+      const LocalOp near = local_op(op, k, moved, upstream);
+      for (std::size_t j = 0; j < spread.size(); ++j) {
+        // A move that leaves the domain (NaN) or overflows proves nothing: it grants no allowance.
+        const double d = std::fabs(near.vjp[j] - base.vjp[j]);
+        if (std::isfinite(d)) spread[j] = std::fmax(spread[j], d);
+      }
+    }
+  }
+  return spread;
+}
+
+std::string torch_convention(const Value& node) {
+  if (node.op() != Op::PowConst) return "";
+  const double k = node.exponent();
+  const double a = node.child(0).data();
+  const bool negative_zero = a == 0.0 && std::signbit(a);
+  const bool negative_inf = std::isinf(a) && a < 0.0;
+  if ((k == 0.5 || k == -0.5) && (negative_zero || negative_inf)) {
+    return k == 0.5 ? "torch computes x**0.5 as sqrt(x): sqrt(-0) = -0 (grad -inf), sqrt(-inf) = NaN; "
+                      "C pow gives +0 (grad +inf) and +inf"
+                    : "torch computes x**-0.5 as 1/sqrt(x): -inf at -0 and NaN at -inf; C pow gives "
+                      "+inf and +0";
+  }
+  return "";
+}
+
+}  // namespace verigrad::verify

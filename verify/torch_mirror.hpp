@@ -1,0 +1,47 @@
+// The LibTorch side of the op-by-op check: our graph rebuilt with torch calls. This header is
+// torch-free; torch_mirror.cpp holds the op switch, the only place besides engine/ops.hpp that lists
+// the ops (the compiler flags a missing case there when an op is added to the table).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/value.hpp"
+
+namespace verigrad::verify {
+
+// Torch's forward value and gradient for each node of a graph, indexed like the topological order
+// the graph was given in.
+struct TorchNumbers {
+  std::vector<double> value;
+  std::vector<double> grad;
+};
+
+// The whole graph rebuilt in LibTorch: every leaf a 0-dim float64 tensor with requires_grad, every
+// inner node the matching torch call (retain_grad so its gradient is kept), then one backward from the
+// last node of `order` with upstream gradient `seed`. `order` must be a topological order ending at
+// the root (verigrad::topological_order). No recursion: any depth works.
+TorchNumbers torch_mirror(const std::vector<Value>& order, double seed);
+
+// One op alone, evaluated by torch on *our* operand values (node.child(i).data()): its forward value
+// and the vector-Jacobian product for upstream gradient `upstream`, one entry per operand slot (a
+// node using the same operand twice, like a + a, has two slots). This isolates an op from rounding
+// differences upstream of it. Leaves have no op: value is their data, vjp is empty.
+struct LocalOp {
+  double value = 0.0;
+  std::vector<double> vjp;
+};
+LocalOp torch_local(const Value& node, double upstream);
+
+// How far torch's own vjp (per operand slot) moves over the inputs whose outputs lie within `ulps`
+// ulps of this node's output: each operand is moved by ulps * ulp(out) / |d out / d operand| (torch's
+// derivative) both ways. A derivative computed from the op's output (tanh: 1 - out^2, sigmoid:
+// (1 - out) * out) is only as well determined as the output is; this measures that, using torch only.
+// Slots whose operand has a zero or non-finite derivative get no allowance (0).
+std::vector<double> torch_vjp_spread(const Value& node, double upstream, double ulps);
+
+// A documented difference between torch's convention and ours at this node's operand values, or ""
+// (see the table at the top of torch_mirror.cpp).
+std::string torch_convention(const Value& node);
+
+}  // namespace verigrad::verify
