@@ -1,0 +1,62 @@
+// verigrad: see ours, PyTorch's and numeric gradients side by side; train micrograd's demo in lockstep
+// with LibTorch; fuzz the engine against both.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "verify/cli/grad_command.hpp"
+#include "verify/cli/train_command.hpp"
+#include "verify/cli/util.hpp"
+
+#ifndef VERIGRAD_VERSION
+#define VERIGRAD_VERSION "0.0.0"
+#endif
+
+namespace cli = verigrad::verify::cli;
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe (| head, a dead gnuplot) is an error, not a kill
+  CLI::App app{"verigrad: a scalar autograd engine checked against PyTorch, node by node."};
+  app.name("verigrad");
+  app.set_version_flag("--version", std::string("verigrad ") + VERIGRAD_VERSION + " (LibTorch 1.13 oracle)");
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 everything agrees, 1 ours and torch disagree, 2 bad input or usage.\n"
+      "Run 'verigrad COMMAND --help' for a command's options.");
+
+  cli::GradOptions grad;
+  CLI::App* grad_cmd = cli::add_grad_command(app, grad);
+  cli::TrainOptions train;
+  CLI::App* train_cmd = cli::add_train_command(app, train);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "verigrad: error: " << e.what() << "\n"
+              << "Run 'verigrad --help' for usage.\n";
+    return cli::kExitBadInput;
+  }
+
+  try {
+    if (grad_cmd->parsed()) return cli::run_grad(grad);
+    if (train_cmd->parsed()) return cli::run_train(train);
+  } catch (const cli::UsageError& e) {
+    std::cerr << "verigrad: error: " << e.what() << "\n";
+    return cli::kExitBadInput;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "verigrad: error: " << e.what() << "\n";
+    return cli::kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "verigrad: internal error: " << e.what() << "\n";
+    return cli::kExitBadInput;
+  }
+  return cli::kExitBadInput;
+}

@@ -1,0 +1,209 @@
+#include "verify/cli/train_command.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "nn/datasets.hpp"
+#include "nn/mlp.hpp"
+#include "nn/optim.hpp"
+#include "nn/train.hpp"
+#include "verify/cli/plot.hpp"
+#include "verify/cli/util.hpp"
+
+namespace verigrad::verify::cli {
+
+CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
+  CLI::App* cmd = app.add_subcommand("train", "Train an MLP on a toy dataset (micrograd's demo by default)");
+  cmd->footer(
+      "Defaults reproduce micrograd's demo: moons, 100 samples, noise 0.1, MLP(2, [16, 16, 1]) with ReLU,\n"
+      "max-margin loss + 1e-4 * sum(p^2), full-batch SGD with lr = 1 - 0.9 k / steps, 100 steps.\n\n"
+      "Examples:\n"
+      "  verigrad train\n"
+      "  verigrad train --mirror --plot out/\n"
+      "  verigrad train --dataset circles --activation tanh --optimizer adam --lr 0.05 --json");
+  cmd->add_option("--dataset", o.dataset, "moons|circles|xor|blobs|spiral")->capture_default_str();
+  cmd->add_option("--samples", o.samples, "Number of points (>= 2)")->capture_default_str();
+  cmd->add_option("--noise", o.noise, "Gaussian noise on the points (>= 0)")->capture_default_str();
+  cmd->add_option("--hidden", o.hidden, "Hidden layer widths, comma-separated")->capture_default_str();
+  cmd->add_option("--activation", o.activation, "Hidden activation: relu|tanh|sigmoid")
+      ->capture_default_str();
+  cmd->add_option("--loss", o.loss, "svm|mse|bce (ce for multi-class data)")->capture_default_str();
+  cmd->add_option("--optimizer", o.optimizer, "sgd|adam")->capture_default_str();
+  cmd->add_option("--lr", o.lr, "Learning rate [default: 1.0 for sgd, 0.01 for adam]");
+  cmd->add_option("--schedule", o.schedule,
+                  "linear (lr * (1 - 0.9 k / steps)) | constant [default: linear for sgd]");
+  cmd->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
+  cmd->add_option("--l2", o.l2, "Weight of the alpha * sum(p^2) term [default: 1e-4 for svm, else 0]");
+  cmd->add_option("--steps", o.steps, "Training steps (>= 1)")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed for the data and the initial weights")->capture_default_str();
+  cmd->add_flag("--mirror", o.mirror, "Train the LibTorch twin in lockstep and compare every step");
+  cmd->add_option("--csv", o.csv, "Write the per-step table to FILE")->type_name("FILE");
+  cmd->add_option("--plot", o.plot, "Write loss.png and boundary.png into DIR (needs gnuplot)")
+      ->type_name("DIR");
+  cmd->add_option("--save", o.save, "Save the trained model to FILE")->type_name("FILE");
+  cmd->add_flag("--json", o.json, "Print one JSON object instead of the table");
+  return cmd;
+}
+
+namespace {
+
+struct Setup {
+  nn::Dataset data;
+  nn::LossKind loss;
+  nn::MLP model;
+  double lr;
+  bool linear_decay;
+  double l2;
+};
+
+void check_ranges(const TrainOptions& o) {
+  if (o.samples < 2 || o.samples > 1000000) {
+    throw UsageError("--samples must be from 2 to 1000000, got " + std::to_string(o.samples));
+  }
+  if (!(o.noise >= 0 && o.noise <= 100))
+    throw UsageError("--noise must be from 0 to 100, got " + std::to_string(o.noise));
+  if (o.steps < 1 || o.steps > 10000000)
+    throw UsageError("--steps must be from 1 to 10000000, got " + std::to_string(o.steps));
+  if (o.lr && !(*o.lr > 0 && std::isfinite(*o.lr))) throw UsageError("--lr must be a positive number");
+  if (!(o.momentum >= 0 && o.momentum < 1)) throw UsageError("--momentum must be in [0, 1)");
+  if (o.l2 && !(*o.l2 >= 0 && std::isfinite(*o.l2))) throw UsageError("--l2 must be >= 0");
+  if (o.optimizer != "sgd" && o.optimizer != "adam") {
+    throw UsageError("--optimizer: unknown optimizer '" + o.optimizer + "' (expected sgd or adam)");
+  }
+  if (!o.schedule.empty() && o.schedule != "linear" && o.schedule != "constant") {
+    throw UsageError("--schedule: unknown schedule '" + o.schedule + "' (expected linear or constant)");
+  }
+  if (o.activation == "linear") throw UsageError("--activation: hidden layers need relu, tanh or sigmoid");
+}
+
+// Turns nn's std::invalid_argument (bad names, bad sizes) into usage errors naming the flag.
+template <typename F>
+auto flag(const std::string& name, F f) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(name + ": " + e.what());
+  }
+}
+
+Setup make_setup(const TrainOptions& o) {
+  check_ranges(o);
+  nn::Dataset data =
+      flag("--dataset", [&] { return nn::make_dataset(o.dataset, o.samples, o.noise, o.seed); });
+  const nn::LossKind loss = flag("--loss", [&] { return nn::parse_loss_kind(o.loss); });
+  if (data.nclasses > 2 && loss != nn::LossKind::CrossEntropy) {
+    throw UsageError("--loss " + o.loss + " needs two classes, and " + o.dataset + " has " +
+                     std::to_string(data.nclasses) + "; use --loss ce");
+  }
+  std::vector<int> widths = parse_int_list("--hidden", o.hidden);
+  widths.push_back(loss == nn::LossKind::CrossEntropy ? data.nclasses : 1);
+  nn::MLPOptions mo;
+  mo.hidden = flag("--activation", [&] { return nn::parse_activation(o.activation); });
+  mo.seed = o.seed;
+  const bool sgd = o.optimizer == "sgd";
+  const std::string schedule = o.schedule.empty() ? (sgd ? "linear" : "constant") : o.schedule;
+  return {std::move(data),        loss,
+          nn::MLP(2, widths, mo), o.lr.value_or(sgd ? 1.0 : 0.01),
+          schedule == "linear",   o.l2.value_or(loss == nn::LossKind::Svm ? 1e-4 : 0.0)};
+}
+
+std::unique_ptr<nn::Optimizer> make_optimizer(const TrainOptions& o, const Setup& s) {
+  nn::LrSchedule schedule;
+  if (s.linear_decay) {
+    const double lr = s.lr;
+    const int steps = o.steps;
+    schedule = [lr, steps](int k) { return lr * (1.0 - 0.9 * k / steps); };
+  }
+  if (o.optimizer == "sgd") {
+    nn::SGDOptions so;
+    so.lr = s.lr;
+    so.momentum = o.momentum;
+    return std::make_unique<nn::SGD>(s.model.parameters(), so, schedule);
+  }
+  nn::AdamOptions ao;
+  ao.lr = s.lr;
+  return std::make_unique<nn::Adam>(s.model.parameters(), ao, schedule);
+}
+
+struct StepRow {
+  int step;
+  double loss, accuracy, lr;
+};
+
+std::string csv_table(const std::vector<StepRow>& rows) {
+  std::ostringstream s;
+  s.precision(17);
+  s << "step,loss,accuracy,lr\n";
+  for (const StepRow& r : rows) s << r.step << "," << r.loss << "," << r.accuracy << "," << r.lr << "\n";
+  return s.str();
+}
+
+void print_progress(int step, int steps, double loss, double accuracy) {
+  const int width = 30;
+  const int filled = (step + 1) * width / steps;
+  std::printf("\r[%s%s] %d/%d  loss %.6f  accuracy %5.1f%%",
+              std::string(static_cast<std::size_t>(filled), '#').c_str(),
+              std::string(static_cast<std::size_t>(width - filled), '.').c_str(), step + 1, steps, loss,
+              100 * accuracy);
+  if (step + 1 == steps) std::printf("\n");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& o) {
+  Setup s = make_setup(o);
+  if (!o.plot.empty()) make_directory(o.plot);
+  std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(o, s);
+  const bool terminal = !o.json && stdout_is_terminal();
+  if (!o.json) {
+    std::printf(
+        "verigrad train: %s (%d samples, noise %g), MLP(2, [%s, %d]) with %s, %s loss, %s, %d steps, seed "
+        "%llu\n",
+        o.dataset.c_str(), o.samples, o.noise, o.hidden.c_str(), s.model.nout(), o.activation.c_str(),
+        o.loss.c_str(), o.optimizer.c_str(), o.steps, static_cast<unsigned long long>(o.seed));
+  }
+  std::vector<StepRow> rows;
+  nn::TrainConfig config;
+  config.loss = s.loss;
+  config.steps = o.steps;
+  config.l2 = s.l2;
+  nn::train(s.model, s.data, config, *optimizer, [&](int step, double loss, double accuracy, double lr) {
+    rows.push_back({step, loss, accuracy, lr});
+    if (terminal) {
+      print_progress(step, o.steps, loss, accuracy);
+    } else if (!o.json) {
+      std::printf("step %4d  loss %.6f  accuracy %5.1f%%  lr %.4f\n", step, loss, 100 * accuracy, lr);
+    }
+  });
+  const nn::Evaluation final_eval = nn::evaluate(s.model, s.data, s.loss, s.l2);
+  if (!o.csv.empty()) write_file_atomic(o.csv, csv_table(rows));
+  if (!o.plot.empty()) {
+    std::vector<double> losses;
+    for (const StepRow& r : rows) losses.push_back(r.loss);
+    plot_loss(o.plot, losses, {});
+    plot_boundary(o.plot, s.model, s.data);
+  }
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["steps"] = o.steps;
+    j["loss"] = json_number(final_eval.loss);
+    j["accuracy"] = json_number(final_eval.accuracy);
+    nlohmann::ordered_json per_step = nlohmann::ordered_json::array();
+    for (const StepRow& r : rows)
+      per_step.push_back({{"step", r.step}, {"loss", json_number(r.loss)}, {"accuracy", r.accuracy}});
+    j["history"] = per_step;
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("final: loss %.6f  accuracy %.1f%%\n", final_eval.loss, 100 * final_eval.accuracy);
+    if (!o.plot.empty())
+      std::printf("pictures: %s/loss.png %s/boundary.png\n", o.plot.c_str(), o.plot.c_str());
+    if (!o.csv.empty()) std::printf("table: %s\n", o.csv.c_str());
+  }
+  return kExitAgree;
+}
+
+}  // namespace verigrad::verify::cli

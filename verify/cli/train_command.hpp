@@ -1,0 +1,38 @@
+// `verigrad train`: trains an MLP on a toy dataset, optionally beside its LibTorch twin in lockstep.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace verigrad::verify::cli {
+
+struct TrainOptions {
+  std::string dataset = "moons";
+  int samples = 100;
+  double noise = 0.1;
+  std::string hidden = "16,16";
+  std::string activation = "relu";
+  std::string loss = "svm";
+  std::string optimizer = "sgd";
+  std::optional<double> lr;  // default: 1.0 with micrograd's decay for sgd, 0.01 for adam
+  std::string schedule;      // "linear" (1 - 0.9 k / steps) or "constant"; default by optimizer
+  double momentum = 0.0;
+  std::optional<double> l2;  // default: 1e-4 for svm, 0 otherwise (micrograd's demo)
+  int steps = 100;
+  std::uint64_t seed = 1337;
+  bool mirror = false;
+  std::string csv;
+  std::string plot;
+  std::string save;
+  bool json = false;
+};
+
+// Registers the subcommand; `run` is set to call run_train with the parsed options.
+CLI::App* add_train_command(CLI::App& app, TrainOptions& options);
+
+// Returns the exit code (kExitAgree, or kExitDisagree when --mirror saw a divergence).
+int run_train(const TrainOptions& options);
+
+}  // namespace verigrad::verify::cli
