@@ -9,4 +9,5 @@
 #include "nn/network.hpp"
 #include "nn/optim.hpp"
 #include "nn/rng.hpp"
+#include "nn/serialize.hpp"
 #include "nn/train.hpp"
