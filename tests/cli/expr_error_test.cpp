@@ -27,13 +27,13 @@ struct Case {
 
 class ExprError : public ::testing::TestWithParam<Case> {};
 
-TEST_P(ExprError, ReportsPlaceAndReason) {
-  EXPECT_EQ(error_of(GetParam().source), GetParam().error);
-}
+TEST_P(ExprError, ReportsPlaceAndReason) { EXPECT_EQ(error_of(GetParam().source), GetParam().error); }
 
 const Case kCases[] = {
-    {"MissingOperand", "a = 1.0\nb = 2.0\nc = a*)", "error: line 3, column 7: expected an expression after '*'"},
-    {"MissingOperandAtEndOfLine", "a = 1.0\ny = a +\n", "error: line 2, column 8: expected an expression after '+'"},
+    {"MissingOperand", "a = 1.0\nb = 2.0\nc = a*)",
+     "error: line 3, column 7: expected an expression after '*'"},
+    {"MissingOperandAtEndOfLine", "a = 1.0\ny = a +\n",
+     "error: line 2, column 8: expected an expression after '+'"},
     {"MissingRightHandSide", "a =", "error: line 1, column 4: expected an expression after '='"},
     {"UnknownName", "a = 1.0\ny = a + q", "error: line 2, column 9: unknown name 'q'"},
     {"ForwardReference", "y = a * 2\na = 1.0", "error: line 1, column 5: unknown name 'a'"},
@@ -46,15 +46,22 @@ const Case kCases[] = {
     {"FunctionArity", "a = 1.0\ny = relu(a, a)", "error: line 2, column 5: relu() takes 1 argument, got 2"},
     {"FunctionNoArguments", "y = exp()", "error: line 1, column 5: exp() takes 1 argument, got 0"},
     {"PowArity", "a = 1.0\ny = pow(a)", "error: line 2, column 5: pow() takes 2 arguments, got 1"},
-    {"MethodArity", "a = 1.0\ny = a.tanh(a)", "error: line 2, column 7: method tanh() takes no arguments, got 1"},
-    {"KeywordArgument", "a = 1.0\ny = relu(x=a)", "error: line 2, column 10: relu() takes no keyword arguments"},
+    {"MethodArity", "a = 1.0\ny = a.tanh(a)",
+     "error: line 2, column 7: method tanh() takes no arguments, got 1"},
+    {"KeywordArgument", "a = 1.0\ny = relu(x=a)",
+     "error: line 2, column 10: relu() takes no keyword arguments"},
     {"ValueArity", "y = Value(1.0, 2.0)", "error: line 1, column 5: Value() takes 1 argument, got 2"},
     {"ValueOfAValue", "a = 1.0\ny = Value(a)", "error: line 2, column 11: Value() takes a constant number"},
-    {"ValueBadKeyword", "y = Value(1.0, grad=2)", "error: line 1, column 16: Value() got an unexpected keyword argument 'grad'"},
-    {"ValueLabelNotAString", "y = Value(1.0, label=2)", "error: line 1, column 16: label must be a string literal"},
-    {"FunctionUsedAsName", "a = 1.0\ny = a * relu", "error: line 2, column 9: 'relu' is a function; call it as relu(...)"},
-    {"UnusedLeaf", "a = 1.0\nz = 2.0\ng = a * 2", "error: line 2, column 1: leaf 'z' is never used by the output 'g'"},
-    {"ReassignedLeaf", "a = 1.0\na = 2.0", "error: line 2, column 1: cannot reassign leaf 'a' (defined at line 1, column 1)"},
+    {"ValueBadKeyword", "y = Value(1.0, grad=2)",
+     "error: line 1, column 16: Value() got an unexpected keyword argument 'grad'"},
+    {"ValueLabelNotAString", "y = Value(1.0, label=2)",
+     "error: line 1, column 16: label must be a string literal"},
+    {"FunctionUsedAsName", "a = 1.0\ny = a * relu",
+     "error: line 2, column 9: 'relu' is a function; call it as relu(...)"},
+    {"UnusedLeaf", "a = 1.0\nz = 2.0\ng = a * 2",
+     "error: line 2, column 1: leaf 'z' is never used by the output 'g'"},
+    {"ReassignedLeaf", "a = 1.0\na = 2.0",
+     "error: line 2, column 1: cannot reassign leaf 'a' (defined at line 1, column 1)"},
     {"RebindingALeafName", "a = 1.0\nb = a * 2\na = b + 1",
      "error: line 3, column 1: cannot reassign leaf 'a' (defined at line 1, column 1)"},
     {"CompoundAssignmentToLeaf", "  a = Value(1.0)\na += 1",
@@ -62,57 +69,87 @@ const Case kCases[] = {
     {"LeafTakesABoundName", "a = 1.0\nc = a + 1\nc = 3.0",
      "error: line 3, column 1: 'c' is already bound (line 2, column 1); a leaf needs a new name"},
     {"EmptyProgram", "", "error: line 1, column 1: empty program (nothing is assigned)"},
-    {"OnlyComments", "# nothing here\n\n   \n", "error: line 1, column 1: empty program (nothing is assigned)"},
-    {"OnlyPrints", "import math\nprint('hi')\n", "error: line 1, column 1: empty program (nothing is assigned)"},
+    {"OnlyComments", "# nothing here\n\n   \n",
+     "error: line 1, column 1: empty program (nothing is assigned)"},
+    {"OnlyPrints", "import math\nprint('hi')\n",
+     "error: line 1, column 1: empty program (nothing is assigned)"},
     {"NumberOutOfRange", "a = 1e999", "error: line 1, column 5: number '1e999' is out of range"},
     {"NegativeNumberOutOfRange", "a = -1e999", "error: line 1, column 6: number '1e999' is out of range"},
-    {"HugeInteger", "a = 1" + std::string(400, '0'), "error: line 1, column 5: number '1" + std::string(400, '0') + "' is out of range"},
-    {"NanIsNotALiteral", "a = nan", "error: line 1, column 5: 'nan' is not a number literal; only finite numbers are allowed"},
-    {"InfIsNotALiteral", "a = 1.0\ny = a * -inf", "error: line 2, column 10: 'inf' is not a number literal; only finite numbers are allowed"},
+    {"HugeInteger", "a = 1" + std::string(400, '0'),
+     "error: line 1, column 5: number '1" + std::string(400, '0') + "' is out of range"},
+    {"NanIsNotALiteral", "a = nan",
+     "error: line 1, column 5: 'nan' is not a number literal; only finite numbers are allowed"},
+    {"InfIsNotALiteral", "a = 1.0\ny = a * -inf",
+     "error: line 2, column 10: 'inf' is not a number literal; only finite numbers are allowed"},
     {"InvalidNumber", "a = 1x", "error: line 1, column 5: invalid number literal '1x'"},
     {"HexNumber", "a = 0x10", "error: line 1, column 5: invalid number literal '0x10'"},
     {"ExponentWithoutDigits", "a = 1e+", "error: line 1, column 5: invalid number literal '1e+'"},
-    {"UnclosedParen", "a = 1.0\ny = (a + 1", "error: line 2, column 11: expected ')' to close the '(' at line 2, column 5, found end of input"},
-    {"UnclosedParenAtEndOfLine", "a = 1.0\ny = (a + 1\nz = 2", "error: line 2, column 11: expected ')' to close the '(' at line 2, column 5, found end of line"},
-    {"UnclosedCall", "a = 1.0\ny = relu(a", "error: line 2, column 11: expected ',' or ')' after an argument of relu(), found end of input"},
-    {"UnclosedPrint", "a = 1.0\nprint(a, (a)", "error: line 2, column 13: expected ')' to close the '(' at line 2, column 6, found end of input"},
+    {"UnclosedParen", "a = 1.0\ny = (a + 1",
+     "error: line 2, column 11: expected ')' to close the '(' at line 2, column 5, found end of input"},
+    {"UnclosedParenAtEndOfLine", "a = 1.0\ny = (a + 1\nz = 2",
+     "error: line 2, column 11: expected ')' to close the '(' at line 2, column 5, found end of line"},
+    {"UnclosedCall", "a = 1.0\ny = relu(a",
+     "error: line 2, column 11: expected ',' or ')' after an argument of relu(), found end of input"},
+    {"UnclosedPrint", "a = 1.0\nprint(a, (a)",
+     "error: line 2, column 13: expected ')' to close the '(' at line 2, column 6, found end of input"},
     {"UnmatchedCloseParen", "a = 1.0\ny = a)", "error: line 2, column 6: unmatched ')'"},
     {"TrailingGarbage", "a = 1.0\ny = a a", "error: line 2, column 7: expected end of statement, found 'a'"},
-    {"TrailingAfterPrint", "a = 1.0\nprint(a) a", "error: line 2, column 10: expected end of statement, found 'a'"},
-    {"FloorDivision", "a = 1.0\ny = a // 2", "error: line 2, column 7: expected end of statement, found '//'"},
-    {"NotAnAssignment", "a = 1.0\na + 1", "error: line 2, column 3: expected '=', '+=', '-=', '*=' or '/=' after 'a', found '+'"},
-    {"PowerAssignment", "a = 1.0\nb = a * 1\nb **= 2", "error: line 3, column 3: expected '=', '+=', '-=', '*=' or '/=' after 'b', found '**='"},
+    {"TrailingAfterPrint", "a = 1.0\nprint(a) a",
+     "error: line 2, column 10: expected end of statement, found 'a'"},
+    {"FloorDivision", "a = 1.0\ny = a // 2",
+     "error: line 2, column 7: expected end of statement, found '//'"},
+    {"NotAnAssignment", "a = 1.0\na + 1",
+     "error: line 2, column 3: expected '=', '+=', '-=', '*=' or '/=' after 'a', found '+'"},
+    {"PowerAssignment", "a = 1.0\nb = a * 1\nb **= 2",
+     "error: line 3, column 3: expected '=', '+=', '-=', '*=' or '/=' after 'b', found '**='"},
     {"StatementStartsWithNumber", "3 = a", "error: line 1, column 1: expected a statement, found '3'"},
     {"EmptyStatement", "a = 1;;", "error: line 1, column 7: expected a statement before ';'"},
     {"Keyword", "for = 1", "error: line 1, column 1: unsupported keyword 'for'"},
-    {"KeywordInExpression", "a = 1.0\ny = a if a else a", "error: line 2, column 7: expected end of statement, found 'if'"},
+    {"KeywordInExpression", "a = 1.0\ny = a if a else a",
+     "error: line 2, column 7: expected end of statement, found 'if'"},
     {"LambdaInExpression", "y = lambda", "error: line 1, column 5: unsupported keyword 'lambda'"},
-    {"NonAsciiByte", "a = 1.0\ny = a \xC3\x97 2", "error: line 2, column 7: non-ASCII byte 0xC3 outside a comment or string"},
-    {"NulByte", std::string("a = 1", 5) + std::string(1, '\0') + "\n", "error: line 1, column 6: unexpected control byte 0x00"},
+    {"NonAsciiByte", "a = 1.0\ny = a \xC3\x97 2",
+     "error: line 2, column 7: non-ASCII byte 0xC3 outside a comment or string"},
+    {"NulByte", std::string("a = 1", 5) + std::string(1, '\0') + "\n",
+     "error: line 1, column 6: unexpected control byte 0x00"},
     {"ControlByteInComment", "a = 1.0 # \x01\n", "error: line 1, column 11: unexpected control byte 0x01"},
-    {"StringOutsidePrint", "a = 'x'", "error: line 1, column 5: string literals are only allowed in print(...) and Value(..., label=...)"},
-    {"StringArgument", "y = relu('x')", "error: line 1, column 10: string literals are only allowed in print(...) and Value(..., label=...)"},
+    {"StringOutsidePrint", "a = 'x'",
+     "error: line 1, column 5: string literals are only allowed in print(...) and Value(..., label=...)"},
+    {"StringArgument", "y = relu('x')",
+     "error: line 1, column 10: string literals are only allowed in print(...) and Value(..., label=...)"},
     {"UnterminatedString", "print('abc", "error: line 1, column 7: unterminated string literal"},
-    {"UnterminatedFString", "x = 1.0\nprint(f\"{x}\n)", "error: line 2, column 7: unterminated string literal"},
-    {"StrayBackslash", "a = 1.0 \\ 2", "error: line 1, column 9: unexpected '\\' (a line continuation must end its line)"},
+    {"UnterminatedFString", "x = 1.0\nprint(f\"{x}\n)",
+     "error: line 2, column 7: unterminated string literal"},
+    {"StrayBackslash", "a = 1.0 \\ 2",
+     "error: line 1, column 9: unexpected '\\' (a line continuation must end its line)"},
     {"DivisionByZero", "y = 1 / 0", "error: line 1, column 7: division by zero"},
     {"ZeroToNegativePower", "y = 0 ** -1", "error: line 1, column 7: 0 cannot be raised to a negative power"},
-    {"NegativeToFractionalPower", "y = (-8) ** (1/3)", "error: line 1, column 10: a negative number raised to a fractional power is not real"},
-    {"ConstantOverflow", "y = 1e300 * 1e300", "error: line 1, column 11: constant expression overflows to infinity"},
-    {"ConstantPowOverflow", "a = 1.0\ny = a * 10 ** 400", "error: line 2, column 12: constant expression overflows to infinity"},
-    {"BackwardInsideExpression", "a = 1.0\ny = a.backward()", "error: line 2, column 7: backward() must be a statement of its own"},
-    {"BackwardWithArguments", "a = 1.0\na.backward(2)", "error: line 2, column 12: backward() takes no arguments"},
+    {"NegativeToFractionalPower", "y = (-8) ** (1/3)",
+     "error: line 1, column 10: a negative number raised to a fractional power is not real"},
+    {"ConstantOverflow", "y = 1e300 * 1e300",
+     "error: line 1, column 11: constant expression overflows to infinity"},
+    {"ConstantPowOverflow", "a = 1.0\ny = a * 10 ** 400",
+     "error: line 2, column 12: constant expression overflows to infinity"},
+    {"BackwardInsideExpression", "a = 1.0\ny = a.backward()",
+     "error: line 2, column 7: backward() must be a statement of its own"},
+    {"BackwardWithArguments", "a = 1.0\na.backward(2)",
+     "error: line 2, column 12: backward() takes no arguments"},
     {"BackwardOfUnknownName", "a = 1.0\nq.backward()", "error: line 2, column 1: unknown name 'q'"},
-    {"TabsCountAsOneColumn", "a = 1.0\n\ty =\ta *", "error: line 2, column 9: expected an expression after '*'"},
+    {"TabsCountAsOneColumn", "a = 1.0\n\ty =\ta *",
+     "error: line 2, column 9: expected an expression after '*'"},
     {"DeepParentheses", "y = " + std::string(100000, '(') + "1" + std::string(100000, ')'),
      "error: line 1, column 205: expression nested too deeply (limit 200)"},
-    {"UnclosedDeepParentheses", "y = " + std::string(100000, '('), "error: line 1, column 205: expression nested too deeply (limit 200)"},
-    {"DeepUnaryMinus", "a = 1.0\ny = " + std::string(100000, '-') + "a", "error: line 2, column 205: expression nested too deeply (limit 200)"},
-    {"DeepCalls", [] {
+    {"UnclosedDeepParentheses", "y = " + std::string(100000, '('),
+     "error: line 1, column 205: expression nested too deeply (limit 200)"},
+    {"DeepUnaryMinus", "a = 1.0\ny = " + std::string(100000, '-') + "a",
+     "error: line 2, column 205: expression nested too deeply (limit 200)"},
+    {"DeepCalls",
+     [] {
        std::string s = "a = 1.0\ny = ";
        for (int i = 0; i < 100000; ++i) s += "relu(";
        return s + "a";
-     }(), "error: line 2, column 1009: expression nested too deeply (limit 200)"},
+     }(),
+     "error: line 2, column 1009: expression nested too deeply (limit 200)"},
 };
 
 std::string power_chain(std::size_t n) {
@@ -122,16 +159,20 @@ std::string power_chain(std::size_t n) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, ExprError, ::testing::ValuesIn(kCases),
-                         [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
+                         [](const ::testing::TestParamInfo<Case>& param) {
+                           return std::string(param.param.name);
+                         });
 
 TEST(ExprErrors, DeepPowerChain) {
   // The 201st '**' opens level 201: "y = a" then "**a" repeated, so it sits at column 6 + 3 * 200.
-  EXPECT_EQ(error_of(power_chain(100000)), "error: line 2, column 606: expression nested too deeply (limit 200)");
+  EXPECT_EQ(error_of(power_chain(100000)),
+            "error: line 2, column 606: expression nested too deeply (limit 200)");
 }
 
 TEST(ExprErrors, UnknownOutput) {
   EXPECT_EQ(error_of("a = 1.0\n", "q"), "error: line 2, column 1: output 'q' is not assigned by the program");
-  EXPECT_EQ(error_of("a = 1.0\nz = 2.0\ng = a * z\n", "a"), "error: line 2, column 1: leaf 'z' is never used by the output 'a'");
+  EXPECT_EQ(error_of("a = 1.0\nz = 2.0\ng = a * z\n", "a"),
+            "error: line 2, column 1: leaf 'z' is never used by the output 'a'");
 }
 
 TEST(ExprErrors, ParseErrorCarriesLineColumnAndMessage) {
@@ -151,10 +192,12 @@ TEST(ExprErrors, ParseErrorCarriesLineColumnAndMessage) {
 // Random bytes and random token soup: every input either parses or throws ParseError; nothing else.
 TEST(ExprErrors, FuzzNeverCrashes) {
   std::mt19937 rng(12345);
-  const char* pieces[] = {"a", "b", "x", " = ", " += ", "-=", "*", "/", "**", "+", "-", "(", ")", ",", ".",
-                          "relu", "tanh(", "pow(", "Value(", "label='q'", ".exp()", "1", "2.5", "1e3", "0",
-                          "\n", ";", "#", "'", "\"", "print(", "f'{a}'", "backward()", "\\\n", "\t", "\xff",
-                          "nan", "1e999", "import", "a = 1.0\n", "b = -2\n"};
+  const char* pieces[] = {"a",    "b",    "x",      " = ",    " += ",       "-=",        "*",
+                          "/",    "**",   "+",      "-",      "(",          ")",         ",",
+                          ".",    "relu", "tanh(",  "pow(",   "Value(",     "label='q'", ".exp()",
+                          "1",    "2.5",  "1e3",    "0",      "\n",         ";",         "#",
+                          "'",    "\"",   "print(", "f'{a}'", "backward()", "\\\n",      "\t",
+                          "\xff", "nan",  "1e999",  "import", "a = 1.0\n",  "b = -2\n"};
   std::size_t parsed = 0;
   for (int i = 0; i < 20000; ++i) {
     std::string source;

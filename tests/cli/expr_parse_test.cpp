@@ -153,8 +153,9 @@ TEST(ExprParse, MethodsChainOnAnyPrimary) {
 }
 
 TEST(ExprParse, ValueConstructorMakesLeaves) {
-  const Program p = parse_program("a = Value(-4.0)\nb = Value(2.0, label='bee')\nc = Value(+1e-3,)\n"
-                                  "y = a * b + c * Value(3)");
+  const Program p = parse_program(
+      "a = Value(-4.0)\nb = Value(2.0, label='bee')\nc = Value(+1e-3,)\n"
+      "y = a * b + c * Value(3)");
   ASSERT_EQ(p.leaves.size(), 3U);
   EXPECT_EQ(p.leaves[0].first, "a");
   EXPECT_EQ(p.leaves[0].second.data(), -4.0);

@@ -45,7 +45,7 @@ struct Recipe {
 };
 
 inline Recipe random_recipe(std::mt19937& rng, std::size_t leaves, std::size_t steps, bool allow_dot) {
-  static const Op kOps[] = {Op::Neg, Op::Exp,      Op::Log, Op::Tanh, Op::Relu, Op::Sigmoid, Op::Abs,
+  static const Op kOps[] = {Op::Neg,      Op::Exp, Op::Log, Op::Tanh, Op::Relu, Op::Sigmoid, Op::Abs,
                             Op::PowConst, Op::Add, Op::Sub, Op::Mul,  Op::Div,  Op::Pow,     Op::Dot};
   static const double kExponents[] = {2.0, 3.0, 0.5, -1.0, 1.5, 0.0, -2.0};
   Recipe r;

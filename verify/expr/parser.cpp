@@ -55,8 +55,6 @@ struct Token {
 [[noreturn]] void fail(std::size_t line, std::size_t column, const std::string& message) {
   throw ParseError(line, column, message);
 }
-[[noreturn]] void fail(const Token& at, const std::string& message) { fail(at.line, at.column, message); }
-
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // How an error message names a token it did not expect.
@@ -69,8 +67,40 @@ std::string describe(const Token& t) {
   }
 }
 
-std::string at_position(const Token& t) {
-  return "line " + std::to_string(t.line) + ", column " + std::to_string(t.column);
+struct Position {
+  std::size_t line;
+  std::size_t column;
+};
+
+// Pieces of an error message, assembled by fail() below.
+struct Q {  // 's', quoted
+  std::string_view s;
+};
+struct Found {  // how the message names an unexpected token
+  const Token& t;
+};
+struct At {  // "line L, column C"
+  std::size_t line;
+  std::size_t column;
+};
+At at(const Token& t) { return At{t.line, t.column}; }
+At at(const Position& p) { return At{p.line, p.column}; }
+
+void append(std::string& m, std::string_view s) { m += s; }
+void append(std::string& m, Q q) { m += quoted(q.s); }
+void append(std::string& m, Found f) { m += describe(f.t); }
+void append(std::string& m, At a) {
+  m += "line " + std::to_string(a.line) + ", column " + std::to_string(a.column);
+}
+void append(std::string& m, std::size_t n) { m += std::to_string(n); }
+
+// Builds the message out of line, so that the recursive parsing functions keep small stack frames
+// (message temporaries in them would cost stack on every nesting level).
+template <typename... Parts>
+[[noreturn]] [[gnu::noinline]] [[gnu::cold]] void fail(const Token& at, const Parts&... parts) {
+  std::string message;
+  (append(message, parts), ...);
+  throw ParseError(at.line, at.column, message);
 }
 
 std::string hex_byte(unsigned char c) {
@@ -87,10 +117,10 @@ bool is_control(unsigned char c) { return c < 0x20 || c == 0x7F; }
 
 bool is_keyword(std::string_view s) {
   static constexpr std::string_view kKeywords[] = {
-      "False", "None",   "True",    "and",      "as",       "assert", "async", "await", "break",
-      "class", "continue", "def",   "del",      "elif",     "else",   "except", "finally", "for",
-      "from",  "global", "if",      "import",   "in",       "is",     "lambda", "nonlocal", "not",
-      "or",    "pass",   "raise",   "return",   "try",      "while",  "with",  "yield"};
+      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
   for (std::string_view k : kKeywords) {
     if (s == k) return true;
   }
@@ -305,11 +335,6 @@ double checked_constant(const Token& op, double r) {
 
 // ---- parser --------------------------------------------------------------------------------------
 
-struct Position {
-  std::size_t line;
-  std::size_t column;
-};
-
 class Parser {
  public:
   explicit Parser(std::string_view source) : lexer_(source) {}
@@ -329,7 +354,7 @@ class Parser {
         take();
       } else if (end.kind != Kind::End) {
         if (end.is(")")) fail(end, "unmatched ')'");
-        fail(end, "expected end of statement, found " + describe(end));
+        fail(end, "expected end of statement, found ", Found{end});
       }
     }
     const Token end = peek();
@@ -337,7 +362,8 @@ class Parser {
 
     program_.output = output ? *output : last_assigned_;
     const auto it = program_.names.find(program_.output);
-    if (it == program_.names.end()) fail(end, "output " + quoted(program_.output) + " is not assigned by the program");
+    if (it == program_.names.end())
+      fail(end, "output ", Q{program_.output}, " is not assigned by the program");
     program_.root = it->second;
 
     std::unordered_map<const void*, bool> used;
@@ -345,7 +371,10 @@ class Parser {
     for (const auto& [name, leaf] : program_.leaves) {
       if (used.count(leaf.id()) == 0) {
         const Position& p = leaf_defined_.at(name);
-        fail(p.line, p.column, "leaf " + quoted(name) + " is never used by the output " + quoted(program_.output));
+        Token place;
+        place.line = p.line;
+        place.column = p.column;
+        fail(place, "leaf ", Q{name}, " is never used by the output ", Q{program_.output});
       }
     }
     return std::move(program_);
@@ -357,7 +386,7 @@ class Parser {
    public:
     Nest(std::size_t& depth, const Token& at) : depth_(depth) {
       if (depth_ >= kMaxNesting) {
-        fail(at, "expression nested too deeply (limit " + std::to_string(kMaxNesting) + ")");
+        fail(at, "expression nested too deeply (limit ", kMaxNesting, ")");
       }
       ++depth_;
     }
@@ -370,10 +399,10 @@ class Parser {
   };
 
   struct Arg {
-    Token at;                            // first token of the argument (its keyword, if any)
+    Token at;  // first token of the argument (its keyword, if any)
     std::optional<std::string_view> keyword;
-    std::optional<Token> string;         // a string literal argument
-    Operand value;                       // otherwise, the expression
+    std::optional<Token> string;  // a string literal argument
+    Operand value;                // otherwise, the expression
   };
 
   const Token& peek(std::size_t k = 0) {
@@ -391,17 +420,17 @@ class Parser {
 
   void statement() {
     const Token& t = peek();
-    if (t.kind != Kind::Name) fail(t, "expected a statement, found " + describe(t));
+    if (t.kind != Kind::Name) fail(t, "expected a statement, found ", Found{t});
     if (t.text == "import" || t.text == "from") {  // `from micrograd.engine import Value`
       while (!peek().ends_statement()) take();
       return;
     }
     if (t.text == "print" && peek(1).is("(")) return skip_print();
-    if (is_keyword(t.text)) fail(t, "unsupported keyword " + quoted(t.text));
+    if (is_keyword(t.text)) fail(t, "unsupported keyword ", Q{t.text});
     const Token& next = peek(1);
     if (next.is("=") || next.is("+=") || next.is("-=") || next.is("*=") || next.is("/=")) return assignment();
     if (next.is(".") && peek(2).kind == Kind::Name && peek(2).text == "backward") return backward();
-    fail(next, "expected '=', '+=', '-=', '*=' or '/=' after " + quoted(t.text) + ", found " + describe(next));
+    fail(next, "expected '=', '+=', '-=', '*=' or '/=' after ", Q{t.text}, ", found ", Found{next});
   }
 
   // print(...) is skipped up to its matching ')'; anything may be inside, string literals included.
@@ -412,7 +441,7 @@ class Parser {
     while (depth > 0) {
       const Token t = take();
       if (t.kind == Kind::Newline || t.kind == Kind::End) {
-        fail(t, "expected ')' to close the '(' at " + at_position(open) + ", found " + describe(t));
+        fail(t, "expected ')' to close the '(' at ", at(open), ", found ", Found{t});
       }
       if (t.is("(")) ++depth;
       if (t.is(")")) --depth;
@@ -423,7 +452,7 @@ class Parser {
     const Token name = take();
     take();  // '.'
     take();  // 'backward'
-    if (program_.names.count(std::string(name.text)) == 0) fail(name, "unknown name " + quoted(name.text));
+    if (program_.names.count(std::string(name.text)) == 0) fail(name, "unknown name ", Q{name.text});
     if (!peek().is("(")) fail(peek(), "expected '(' after 'backward'");
     take();
     if (!peek().is(")")) fail(peek(), "backward() takes no arguments");
@@ -436,16 +465,13 @@ class Parser {
     const Token op = take();
     const std::string name(name_token.text);
     if (const auto leaf = leaf_defined_.find(name); leaf != leaf_defined_.end()) {
-      fail(name_token, "cannot reassign leaf " + quoted(name) + " (defined at line " +
-                           std::to_string(leaf->second.line) + ", column " + std::to_string(leaf->second.column) +
-                           ")");
+      fail(name_token, "cannot reassign leaf ", Q{name}, " (defined at ", at(leaf->second), ")");
     }
     if (op.is("=")) {
       Operand rhs = expression();
       if (rhs.is_constant() || rhs.fresh_leaf) {
         if (const auto bound = first_bound_.find(name); bound != first_bound_.end()) {
-          fail(name_token, quoted(name) + " is already bound (line " + std::to_string(bound->second.line) +
-                               ", column " + std::to_string(bound->second.column) + "); a leaf needs a new name");
+          fail(name_token, Q{name}, " is already bound (", at(bound->second), "); a leaf needs a new name");
         }
         Value leaf = rhs.is_constant() ? Value(rhs.constant) : *rhs.value;
         if (leaf.label().empty()) leaf.set_label(name);
@@ -458,7 +484,7 @@ class Parser {
       return;
     }
     const auto current = program_.names.find(name);
-    if (current == program_.names.end()) fail(name_token, "unknown name " + quoted(name));
+    if (current == program_.names.end()) fail(name_token, "unknown name ", Q{name});
     const Value left = current->second;
     const Value right = to_value(expression());
     const Op kind = op.is("+=") ? Op::Add : op.is("-=") ? Op::Sub : op.is("*=") ? Op::Mul : Op::Div;
@@ -526,12 +552,12 @@ class Parser {
       take();
       if (name.text == "backward") fail(name, "backward() must be a statement of its own");
       const Function* f = find_unary(name.text);
-      if (f == nullptr) fail(name, "unknown method " + quoted(name.text));
-      if (!peek().is("(")) fail(peek(), "expected '(' after " + quoted(name.text));
+      if (f == nullptr) fail(name, "unknown method ", Q{name.text});
+      if (!peek().is("(")) fail(peek(), "expected '(' after ", Q{name.text});
       const Token open = take();
       const std::vector<Arg> args = arguments(open, name.text);
       if (!args.empty()) {
-        fail(name, "method " + std::string(name.text) + "() takes no arguments, got " + std::to_string(args.size()));
+        fail(name, "method ", name.text, "() takes no arguments, got ", args.size());
       }
       x = Operand::of(Value::unary(f->op, to_value(x)));
     }
@@ -544,16 +570,16 @@ class Parser {
       case Kind::Number: take(); return Operand::of(number(t));
       case Kind::String: fail(t, kStringsOnlyThere);
       case Kind::Name: {
-        if (is_keyword(t.text)) fail(t, "unsupported keyword " + quoted(t.text));
+        if (is_keyword(t.text)) fail(t, "unsupported keyword ", Q{t.text});
         if (peek(1).is("(")) return call();
         take();
         const auto it = program_.names.find(std::string(t.text));
         if (it != program_.names.end()) return Operand::of(it->second);
         if (t.text == "nan" || t.text == "inf" || t.text == "NaN" || t.text == "Infinity") {
-          fail(t, quoted(t.text) + " is not a number literal; only finite numbers are allowed");
+          fail(t, Q{t.text}, " is not a number literal; only finite numbers are allowed");
         }
-        if (is_function(t.text)) fail(t, quoted(t.text) + " is a function; call it as " + std::string(t.text) + "(...)");
-        fail(t, "unknown name " + quoted(t.text));
+        if (is_function(t.text)) fail(t, Q{t.text}, " is a function; call it as ", t.text, "(...)");
+        fail(t, "unknown name ", Q{t.text});
       }
       default: break;
     }
@@ -562,18 +588,18 @@ class Parser {
       Nest nest(depth_, open);
       Operand x = expression();
       if (!peek().is(")")) {
-        fail(peek(), "expected ')' to close the '(' at " + at_position(open) + ", found " + describe(peek()));
+        fail(peek(), "expected ')' to close the '(' at ", at(open), ", found ", Found{peek()});
       }
       take();
       return x;
     }
-    fail(t, "expected an expression after " + quoted(last_.text));
+    fail(t, "expected an expression after ", Q{last_.text});
   }
 
   static double number(const Token& t) {
     const std::string text(t.text);
     const double v = std::strtod(text.c_str(), nullptr);  // underflow to 0 or a subnormal is fine
-    if (std::isinf(v)) fail(t, "number " + quoted(t.text) + " is out of range");
+    if (std::isinf(v)) fail(t, "number ", Q{t.text}, " is out of range");
     return v;
   }
 
@@ -581,19 +607,18 @@ class Parser {
   Operand call() {
     const Token name = take();
     const Token open = take();
-    const std::string fname(name.text);
-    const Function* f = find_unary(name.text);
-    if (f == nullptr && fname != "pow" && fname != "Value") fail(name, "unknown function " + quoted(fname));
+    const std::string_view fname = name.text;
+    const Function* f = find_unary(fname);
+    if (f == nullptr && fname != "pow" && fname != "Value") fail(name, "unknown function ", Q{fname});
     const std::vector<Arg> args = arguments(open, name.text);
     if (fname == "Value") return make_value(name, args);
     for (const Arg& a : args) {
-      if (a.keyword) fail(a.at, fname + "() takes no keyword arguments");
+      if (a.keyword) fail(a.at, fname, "() takes no keyword arguments");
       if (a.string) fail(*a.string, kStringsOnlyThere);
     }
     const std::size_t want = f != nullptr ? 1 : 2;
     if (args.size() != want) {
-      fail(name, fname + "() takes " + std::to_string(want) + (want == 1 ? " argument" : " arguments") +
-                     ", got " + std::to_string(args.size()));
+      fail(name, fname, "() takes ", want, want == 1 ? " argument" : " arguments", ", got ", args.size());
     }
     if (f != nullptr) return Operand::of(Value::unary(f->op, to_value(args[0].value)));
     return raise(name, args[0].value, args[1].value);
@@ -607,7 +632,7 @@ class Parser {
     for (const Arg& a : args) {
       if (!a.keyword) ++positional;
     }
-    if (positional != 1) fail(name, "Value() takes 1 argument, got " + std::to_string(positional));
+    if (positional != 1) fail(name, "Value() takes 1 argument, got ", positional);
     for (const Arg& a : args) {
       if (!a.keyword) {
         if (a.string) fail(*a.string, "Value() takes a number, not a string");
@@ -618,7 +643,7 @@ class Parser {
         if (!a.string) fail(a.at, "label must be a string literal");
         label = string_contents(*a.string);
       } else {
-        fail(a.at, "Value() got an unexpected keyword argument " + quoted(*a.keyword));
+        fail(a.at, "Value() got an unexpected keyword argument ", Q{*a.keyword});
       }
     }
     Operand o = Operand::of(label ? Value(*data, *label) : Value(*data));
@@ -630,7 +655,8 @@ class Parser {
     const std::size_t quote = s.text.find_first_of("'\"");
     const std::string_view prefix = s.text.substr(0, quote);
     const bool raw = prefix.find_first_of("rR") != std::string_view::npos;
-    if (prefix.find_first_of("fFbB") != std::string_view::npos) fail(s, "label must be a plain string literal");
+    if (prefix.find_first_of("fFbB") != std::string_view::npos)
+      fail(s, "label must be a plain string literal");
     const std::string_view body = s.text.substr(quote + 1, s.text.size() - quote - 2);
     std::string out;
     for (std::size_t i = 0; i < body.size(); ++i) {
@@ -680,7 +706,7 @@ class Parser {
         continue;
       }
       if (peek().is(")")) break;
-      fail(peek(), "expected ',' or ')' after an argument of " + std::string(callee) + "(), found " + describe(peek()));
+      fail(peek(), "expected ',' or ')' after an argument of ", callee, "(), found ", Found{peek()});
     }
     take();
     return args;
@@ -692,7 +718,10 @@ class Parser {
       const double x = a.constant;
       const double y = b.constant;
       if (c == '/' && y == 0.0) fail(op, "division by zero");
-      return Operand::of(checked_constant(op, c == '+' ? x + y : c == '-' ? x - y : c == '*' ? x * y : x / y));
+      return Operand::of(checked_constant(op, c == '+'   ? x + y
+                                              : c == '-' ? x - y
+                                              : c == '*' ? x * y
+                                                         : x / y));
     }
     const Op kind = c == '+' ? Op::Add : c == '-' ? Op::Sub : c == '*' ? Op::Mul : Op::Div;
     return Operand::of(Value::binary(kind, to_value(a), to_value(b)));
@@ -704,7 +733,8 @@ class Parser {
       const double x = base.constant;
       const double y = exponent.constant;
       if (x == 0.0 && y < 0.0) fail(op, "0 cannot be raised to a negative power");
-      if (x < 0.0 && y != std::floor(y)) fail(op, "a negative number raised to a fractional power is not real");
+      if (x < 0.0 && y != std::floor(y))
+        fail(op, "a negative number raised to a fractional power is not real");
       return Operand::of(checked_constant(op, std::pow(x, y)));
     }
     if (exponent.is_constant()) return Operand::of(to_value(base).pow(exponent.constant));

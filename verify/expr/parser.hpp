@@ -64,12 +64,12 @@ class ParseError : public std::runtime_error {
 };
 
 struct Program {
-  std::vector<std::pair<std::string, Value>> leaves;  // the named inputs, in order of definition
-  std::string output;                                 // the name whose value is the result
-  Value root;                                         // names.at(output)
-  std::map<std::string, Value> names;                 // the final binding of every name
+  std::vector<std::pair<std::string, Value>> leaves;       // the named inputs, in order of definition
+  std::string output;                                      // the name whose value is the result
+  Value root;                                              // names.at(output)
+  std::map<std::string, Value> names;                      // the final binding of every name
   std::vector<std::pair<std::string, Value>> named_nodes;  // every assignment, in program order
-  std::vector<std::string> backward_calls;            // `x.backward()` statements, not run
+  std::vector<std::string> backward_calls;                 // `x.backward()` statements, not run
 };
 
 // Parses source into a graph. output: the name to treat as the result (default: the last assigned).
