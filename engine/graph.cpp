@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <ostream>
 #include <sstream>
 #include <unordered_map>
@@ -20,7 +21,6 @@ namespace {
 // Each traversal stamps the nodes it reaches with a fresh epoch instead of keeping a visited set.
 thread_local std::uint32_t epoch = 0;
 thread_local std::vector<Node*> order_buffer;
-thread_local std::vector<Node*> stack_buffer;
 
 std::uint32_t next_epoch() {
   if (++epoch == 0) {  // wrapped after 2^32 traversals: clear every stale stamp once
@@ -37,36 +37,116 @@ void trim(std::vector<T>& v) {
   if (v.capacity() > (std::size_t{1} << 20)) v.shrink_to_fit();
 }
 
-}  // namespace
+// The DFS stack: a node and the operand to look at next. A plain growable array (no std::vector
+// bookkeeping on the hot path); it lives for the thread and shrinks back after a huge graph.
+struct Frame {
+  Node* node;
+  std::size_t next;
+};
+struct FrameStack {
+  Frame* data = nullptr;
+  std::size_t size = 0;
+  std::size_t capacity = 0;
+  FrameStack() = default;
+  FrameStack(const FrameStack&) = delete;
+  FrameStack& operator=(const FrameStack&) = delete;
+  ~FrameStack() { std::free(data); }
+  void grow() {
+    const std::size_t want = capacity == 0 ? 256 : 2 * capacity;
+    void* p = std::realloc(data, want * sizeof(Frame));
+    if (p == nullptr) throw std::bad_alloc();
+    data = static_cast<Frame*>(p);
+    capacity = want;
+  }
+  void shrink() {
+    if (capacity > (std::size_t{1} << 16)) {
+      std::free(data);
+      data = nullptr;
+      capacity = 0;
+    }
+  }
+};
+thread_local FrameStack frames;
 
-// Iterative post-order DFS over a stack of plain node pointers. Each traversal uses two stamps: `open`
-// (operands being ordered) and `done` (emitted). A node popped while open is its own emit entry: stale
-// duplicates of it sit below that entry, and a later duplicate would need a cycle.
-std::vector<Node*>& topological_order(Node* root, bool with_leaves) {
-  const std::uint32_t open = next_epoch();
-  const std::uint32_t done = next_epoch();
-  std::vector<Node*>& order = order_buffer;
-  std::vector<Node*>& stack = stack_buffer;
+// Iterative post-order DFS, operands in index order, each node emitted once after all its operands:
+// the order a recursive `visit(kids...); emit(self)` gives, without recursion (10^7-deep chains are
+// fine). Each node is stamped with the epoch when first reached, so it is entered once; the node being
+// scanned stays in registers and only its ancestors sit on the stack.
+// kZeroGrads: also reset each listed node's grad (backward's "interior grads describe this call").
+template <bool kWithLeaves, bool kZeroGrads>
+void post_order(Node* root, std::vector<Node*>& order) {
+  const std::uint32_t seen = next_epoch();
   order.clear();
-  stack.clear();
-  auto reach = [&](Node* n) {
-    if (n->mark != done && (with_leaves || arity(n) != 0)) stack.push_back(n);
-  };
-  reach(root);
-  while (!stack.empty()) {
-    Node* n = stack.back();
-    stack.pop_back();
-    if (n->mark == done) continue;  // reached already through another parent
-    if (n->mark == open) {          // all its operands are ordered
-      n->mark = done;
-      order.push_back(n);
+  if (!kWithLeaves && root->op == Op::Leaf) return;
+  auto wanted = [seen](const Node* c) { return c->mark != seen && (kWithLeaves || c->op != Op::Leaf); };
+  FrameStack& st = frames;
+  Frame* stack = st.data;  // in locals: the compiler cannot keep thread_local fields in registers
+  std::size_t capacity = st.capacity;
+  root->mark = seen;
+  if (kZeroGrads) root->grad = 0.0;
+  Node* n = root;
+  std::size_t next = 0;  // n's next operand to look at
+  std::size_t depth = 0;
+  for (;;) {
+    Node* c = nullptr;
+    if (n->op == Op::Dot) {
+      Node* const* kids = n->kids;
+      const std::size_t count = n->count;
+      while (next < count) {
+        Node* k = kids[next++];
+        if (wanted(k)) {
+          c = k;
+          break;
+        }
+      }
+    } else {  // operands inline in a and b
+      const std::size_t count = n->inline_kids;
+      if (next == 0 && count >= 1) {
+        next = 1;
+        if (wanted(n->a)) c = n->a;
+      }
+      if (c == nullptr && next == 1 && count == 2) {
+        next = 2;
+        if (wanted(n->b)) c = n->b;
+      }
+    }
+    if (c != nullptr) {  // descend into c; n waits on the stack
+      c->mark = seen;
+      if (kZeroGrads) c->grad = 0.0;
+      if (depth == capacity) {
+        st.grow();
+        stack = st.data;
+        capacity = st.capacity;
+      }
+      stack[depth++] = {n, next};
+      n = c;
+      next = 0;
       continue;
     }
-    n->mark = open;
-    stack.push_back(n);
-    for (std::size_t i = arity(n); i-- > 0;) reach(child(n, i));  // reversed: operand 0 comes first
+    order.push_back(n);  // every operand is ordered: so is n
+    if (depth == 0) break;
+    --depth;
+    n = stack[depth].node;
+    next = stack[depth].next;
   }
-  trim(stack);
+  st.shrink();
+}
+
+}  // namespace
+
+std::vector<Node*>& topological_order(Node* root, bool with_leaves) {
+  std::vector<Node*>& order = order_buffer;
+  if (with_leaves) {
+    post_order<true, false>(root, order);
+  } else {
+    post_order<false, false>(root, order);
+  }
+  return order;
+}
+
+std::vector<Node*>& backward_order(Node* root) {
+  std::vector<Node*>& order = order_buffer;
+  post_order<false, true>(root, order);
   return order;
 }
 

@@ -56,9 +56,16 @@ inline Node* child(const Node* n, std::size_t i) {
 // costs a few instructions and freeing one costs fewer. Chunks go back to the system when the thread
 // ends with no node alive. A graph belongs to the thread that built it.
 struct Chunk;
+// A Dot's operand arrays come from the pool too, one free list per operand count up to this many
+// (a neuron with up to 127 inputs); longer arrays are rare enough for new[].
+inline constexpr std::size_t kPooledKids = 256;
 struct PoolState {
   Node* free = nullptr;
   Chunk* chunks = nullptr;
+  Node** kid_free[kPooledKids + 1] = {};  // free operand arrays by length; each links through slot 0
+  char* kid_bump = nullptr;               // unused tail of the newest operand chunk
+  char* kid_end = nullptr;
+  Chunk* kid_chunks = nullptr;
   std::size_t live = 0;
   std::size_t next_chunk = 1024;
   bool exiting = false;
@@ -91,6 +98,28 @@ inline Node* new_node() {
   return n;
 }
 
+Node** grow_kids(std::size_t count);  // a fresh operand array of count <= kPooledKids slots
+
+// Operand array for a Dot of `count` operands: popped from its length's free list when possible.
+inline Node** new_kids(std::size_t count) {
+  if (count > kPooledKids) return new Node*[count];
+  PoolState& p = pool();
+  Node** k = p.kid_free[count];
+  if (k == nullptr) return grow_kids(count);
+  p.kid_free[count] = reinterpret_cast<Node**>(k[0]);
+  return k;
+}
+
+inline void free_kids(Node** kids, std::size_t count) {
+  if (count > kPooledKids) {
+    delete[] kids;
+    return;
+  }
+  PoolState& p = pool();
+  kids[0] = reinterpret_cast<Node*>(p.kid_free[count]);
+  p.kid_free[count] = kids;
+}
+
 void destroy(Node* n);  // frees n and every node that becomes unreachable with it, iteratively
 
 inline void retain(Node* n) { ++n->refs; }
@@ -108,6 +137,8 @@ void for_each_node_memory(void (*fn)(Node*));
 // recursion, so 10^7-deep chains are fine). Returns a per-thread buffer: call done_with_order after.
 // With with_leaves = false only inner nodes are listed (what backward needs), which is cheaper.
 std::vector<Node*>& topological_order(Node* root, bool with_leaves = true);
+// The inner nodes backward visits (topological_order(root, false)), with their grads reset to 0.
+std::vector<Node*>& backward_order(Node* root);
 void done_with_order(std::vector<Node*>& order);
 
 // The engine's own way past Value's privacy: the node behind a handle, and a new handle to a node.

@@ -31,6 +31,14 @@ void free_chunks() {
     pool.chunks = next;
   }
   pool.free = nullptr;
+  while (pool.kid_chunks != nullptr) {
+    Chunk* next = pool.kid_chunks->next;
+    ::operator delete(pool.kid_chunks);
+    pool.kid_chunks = next;
+  }
+  for (Node**& list : pool.kid_free) list = nullptr;
+  pool.kid_bump = nullptr;
+  pool.kid_end = nullptr;
   delete pool.labels;
   pool.labels = nullptr;
 }
@@ -72,6 +80,24 @@ Node* grow() {
   return pool.free;
 }
 
+Node** grow_kids(std::size_t count) {
+  PoolState& pool = detail::pool();
+  const std::size_t bytes = count * sizeof(Node*);
+  if (static_cast<std::size_t>(pool.kid_end - pool.kid_bump) < bytes) {
+    // A new chunk; the old one's tail (less than one array) is left unused.
+    constexpr std::size_t kChunkBytes = std::size_t{1} << 16;
+    auto* chunk = static_cast<Chunk*>(::operator new(sizeof(Chunk) + kChunkBytes));
+    chunk->next = pool.kid_chunks;
+    chunk->size = kChunkBytes;
+    pool.kid_chunks = chunk;
+    pool.kid_bump = reinterpret_cast<char*>(chunk + 1);
+    pool.kid_end = pool.kid_bump + kChunkBytes;
+  }
+  auto* kids = reinterpret_cast<Node**>(pool.kid_bump);
+  pool.kid_bump += bytes;
+  return kids;
+}
+
 void destroy(Node* n) {
   // Nodes whose count reached zero wait on an intrusive stack threaded through their dead grad field.
   n->pending = nullptr;
@@ -79,15 +105,19 @@ void destroy(Node* n) {
   while (stack != nullptr) {
     Node* x = stack;
     stack = x->pending;
-    const std::size_t count = arity(x);
-    for (std::size_t i = 0; i < count; ++i) {
-      Node* c = child(x, i);
+    auto drop = [&stack](Node* c) {
       if (--c->refs == 0) {
         c->pending = stack;
         stack = c;
       }
+    };
+    if (x->op != Op::Dot) {  // operands inline in a and b
+      if (x->inline_kids >= 1) drop(x->a);
+      if (x->inline_kids == 2) drop(x->b);
+    } else {
+      for (std::uint32_t i = 0; i < x->count; ++i) drop(x->kids[i]);
+      free_kids(x->kids, x->count);
     }
-    if (x->op == Op::Dot) delete[] x->kids;
     if (x->labelled) erase_label(x);
     free_node(x);
   }

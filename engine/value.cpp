@@ -126,17 +126,22 @@ Value Value::dot(const Value& bias, const std::vector<Value>& w, const std::vect
   }
   const std::size_t count = 1 + 2 * w.size();
   Node* n = detail::new_node();
-  n->op = Op::Dot;
-  n->kids = new Node*[count];
-  n->count = static_cast<std::uint32_t>(count);
-  n->kids[0] = bias.node_;
+  Node** kids = detail::new_kids(count);
+  kids[0] = bias.node_;
+  detail::retain(bias.node_);
   double sum = bias.node_->data;
   for (std::size_t i = 0; i < w.size(); ++i) {
-    n->kids[1 + 2 * i] = w[i].node_;
-    n->kids[2 + 2 * i] = x[i].node_;
-    sum += w[i].node_->data * x[i].node_->data;
+    Node* wi = w[i].node_;
+    Node* xi = x[i].node_;
+    kids[1 + 2 * i] = wi;
+    kids[2 + 2 * i] = xi;
+    detail::retain(wi);
+    detail::retain(xi);
+    sum += wi->data * xi->data;
   }
-  for (std::size_t i = 0; i < count; ++i) detail::retain(n->kids[i]);
+  n->op = Op::Dot;
+  n->kids = kids;
+  n->count = static_cast<std::uint32_t>(count);
   n->data = sum;
   return Value(n);
 }
@@ -145,23 +150,30 @@ Value Value::dot(const Value& bias, const std::vector<Value>& w, const std::vect
 
 namespace {
 
-// Adds this node's contribution to its operands' grads: the chain rule, one op at a time.
-inline void propagate(Node* n) {
+// Adds this node's contribution to its operands' grads: the chain rule, one op at a time. One switch
+// over the op, each case the op table's formula with the op known at compile time.
+inline void propagate(const Node* n) {
   const double g = n->grad;
-  switch (op_arity(n->op)) {
-    case 1: {
-      const double k = n->op == Op::PowConst ? n->k : 0.0;
-      n->a->grad += unary_backward(n->op, g, n->a->data, k, n->data);
-      break;
-    }
-    case 2: {
-      const BinaryGrads d = binary_backward(n->op, g, n->a->data, n->b->data, n->data);
-      n->a->grad += d.da;
-      n->b->grad += d.db;
-      break;
-    }
-    case -1: {  // Dot
-      Node** c = n->kids;
+  switch (n->op) {
+#define VERIGRAD_PROPAGATE_UNARY(kind, ...)                            \
+  case Op::kind: {                                                     \
+    const double k = Op::kind == Op::PowConst ? n->k : 0.0;            \
+    n->a->grad += unary_backward(Op::kind, g, n->a->data, k, n->data); \
+    break;                                                             \
+  }
+#define VERIGRAD_PROPAGATE_BINARY(kind, ...)                                             \
+  case Op::kind: {                                                                       \
+    const BinaryGrads d = binary_backward(Op::kind, g, n->a->data, n->b->data, n->data); \
+    n->a->grad += d.da;                                                                  \
+    n->b->grad += d.db;                                                                  \
+    break;                                                                               \
+  }
+    VERIGRAD_UNARY_OPS(VERIGRAD_PROPAGATE_UNARY)
+    VERIGRAD_BINARY_OPS(VERIGRAD_PROPAGATE_BINARY)
+#undef VERIGRAD_PROPAGATE_UNARY
+#undef VERIGRAD_PROPAGATE_BINARY
+    case Op::Dot: {
+      Node* const* c = n->kids;
       c[0]->grad += g;
       for (std::uint32_t i = 1; i < n->count; i += 2) {
         c[i]->grad += g * c[i + 1]->data;
@@ -169,17 +181,17 @@ inline void propagate(Node* n) {
       }
       break;
     }
-    default: break;  // a leaf: nothing below it
+    case Op::Leaf: break;  // nothing below it
   }
 }
 
 }  // namespace
 
 void Value::backward(double seed) {
-  std::vector<Node*>& order = detail::topological_order(node_, /*with_leaves=*/false);
-  for (Node* n : order) n->grad = 0.0;  // interior grads describe this call only
-  node_->grad += seed;                  // a leaf root accumulates like any leaf
-  for (std::size_t i = order.size(); i-- > 0;) propagate(order[i]);
+  std::vector<Node*>& order = detail::backward_order(node_);  // interior grads reset: they describe this call
+  node_->grad += seed;                                        // a leaf root accumulates like any leaf
+  Node* const* first = order.data();
+  for (Node* const* it = first + order.size(); it != first;) propagate(*--it);
   detail::done_with_order(order);
 }
 

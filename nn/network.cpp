@@ -146,8 +146,8 @@ MLP::MLP(std::vector<Layer> layers) : layers_(std::move(layers)) {
 
 std::vector<Value> MLP::operator()(const std::vector<Value>& x) const {
   check_inputs("MLP", nin(), x.size());
-  std::vector<Value> h = x;
-  for (const Layer& layer : layers_) h = layer(h);
+  std::vector<Value> h = layers_.front()(x);  // no copy of the inputs
+  for (std::size_t i = 1; i < layers_.size(); ++i) h = layers_[i](h);
   return h;
 }
 
