@@ -9,7 +9,7 @@
 //   print(f'{g.data:.4f}')                 # print(...) statements are skipped
 //   g.backward()                           # recorded in Program::backward_calls, not run
 //
-// Rules where Python alone does not decide (see also the README of this folder in the report):
+// Rules where Python alone does not decide:
 //  * Precedence and associativity are Python's: `-x**2` is -(x**2), `2**3**2` is 512, `2**-1` is 0.5.
 //  * Constant-only subexpressions (numbers joined by + - * / ** unary -/+ and parentheses) are folded
 //    to one double, in double arithmetic, as Python computes them before micrograd ever sees them:
