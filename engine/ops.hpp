@@ -53,7 +53,7 @@ inline double sgn(double x) { return static_cast<double>((0.0 < x) - (x < 0.0));
   X(Mul, "*",  a * b,          g * b,                                 g * a)                           \
   X(Div, "/",  a / b,          g / b,                                 -g * ((a / b) / b))              \
   X(Pow, "**", std::pow(a, b), (b == 0.0 ? 0.0 : g * (b * std::pow(a, b - 1.0))),                      \
-                               ((a == 0.0 && b >= 0.0) ? 0.0 : g * (out * std::log(a))))
+                               g * ((a == 0.0 && b >= 0.0) ? 0.0 : out * std::log(a)))
 
 // Dot is the one n-ary op: out = c0 + c1*c2 + c3*c4 + ... (a neuron's b + w0*x0 + w1*x1 + ..., summed
 // left to right in exactly micrograd's order). Its rule lives in engine/value.cpp beside the switches:
