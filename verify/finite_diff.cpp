@@ -51,16 +51,27 @@ bool kink_at(const std::function<double(double)>& f, double x, double s, Toleran
   return gaps[0] > bound && gaps[1] > bound && gaps[1] > 0.75 * gaps[0];
 }
 
+// Which nodes of `order` depend on `leaf` (the leaf included).
+std::vector<bool> depends_on(const std::vector<Value>& order, const Value& leaf) {
+  std::unordered_map<const void*, std::size_t> index;
+  std::vector<bool> depends(order.size(), false);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Value& v = order[i];
+    index.emplace(v.id(), i);
+    bool d = v.same_node(leaf);
+    for (std::size_t c = 0; c < v.arity() && !d; ++c) d = depends[index.at(v.child(c).id())];
+    depends[i] = d;
+  }
+  return depends;
+}
+
 // A node depending on the leaf whose op sits at a non-differentiable point of one of its operands;
 // returns its description, or "".
-std::string internal_kink(const std::vector<Value>& order, const Value& leaf, double eps,
+std::string internal_kink(const std::vector<Value>& order, const std::vector<bool>& depends, double eps,
                           Tolerance tolerance) {
-  std::unordered_map<const void*, bool> depends;
-  for (const Value& v : order) {
-    bool d = v.same_node(leaf);
-    for (std::size_t c = 0; c < v.arity() && !d; ++c) d = depends[v.child(c).id()];
-    depends[v.id()] = d;
-    if (!d || v.is_leaf()) continue;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Value& v = order[i];
+    if (!depends[i] || v.is_leaf()) continue;
     std::vector<double> in(v.arity());
     for (std::size_t c = 0; c < in.size(); ++c) in[c] = v.child(c).data();
     for (std::size_t m = 0; m < in.size(); ++m) {
@@ -75,6 +86,18 @@ std::string internal_kink(const std::vector<Value>& order, const Value& leaf, do
         return std::string("node ") + op_kind_name(v.op()) + " is at a non-differentiable point of operand " +
                std::to_string(m) + " = " + format_double(in[m]);
       }
+    }
+  }
+  return "";
+}
+
+// A node depending on the leaf whose value is not finite; returns its description, or "".
+std::string non_finite_intermediate(const std::vector<Value>& order, const std::vector<bool>& depends) {
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (depends[i] && !std::isfinite(order[i].data())) {
+      return std::string("intermediate ") + op_kind_name(order[i].op()) + " = " +
+             format_double(order[i].data()) +
+             ": the chain rule multiplies by an infinite or undefined local derivative there";
     }
   }
   return "";
@@ -99,13 +122,15 @@ const char* to_string(FdVerdict verdict) {
   return "?";
 }
 
-FdProbe probe_gradient(const Value& root, const Value& leaf, double analytic, const FdOptions& options) {
+namespace {
+
+// The probe at one step size h.
+FdProbe probe_at(const Value& root, const Value& leaf, double analytic, double h, const FdOptions& options) {
   const Tolerance tol = options.tolerance;
   auto f = [&](double t) { return evaluate_forward(root, {{leaf.id(), t}}); };
   FdProbe p;
   p.x = leaf.data();
   p.analytic = analytic;
-  const double h = options.eps * std::fmax(1.0, std::fabs(p.x));
   p.step = h;
   const double f0 = f(p.x), fm = f(p.x - h), fp = f(p.x + h), fm2 = f(p.x - h / 2), fp2 = f(p.x + h / 2);
   p.central = (fp - fm) / (2 * h);
@@ -129,7 +154,20 @@ FdProbe probe_gradient(const Value& root, const Value& leaf, double analytic, co
     p.reason = "one-sided differences disagree at steps h and h/2";
     return p;
   }
-  const std::string inner = internal_kink(topological_order(root), leaf, options.eps, tol);
+  const std::vector<Value> order = topological_order(root);
+  const std::vector<bool> depends = depends_on(order, leaf);
+  const std::string overflow = non_finite_intermediate(order, depends);
+  if (!overflow.empty()) {
+    p.verdict = FdVerdict::Unstable;
+    p.reason = overflow;
+    return p;
+  }
+  if (!std::isfinite(analytic)) {
+    p.verdict = FdVerdict::Unstable;
+    p.reason = "the analytic gradient is not finite: the derivative is infinite or undefined here";
+    return p;
+  }
+  const std::string inner = internal_kink(order, depends, options.eps, tol);
   if (!inner.empty()) {
     p.verdict = FdVerdict::Kink;
     p.reason = inner;
@@ -144,6 +182,28 @@ FdProbe probe_gradient(const Value& root, const Value& leaf, double analytic, co
   p.verdict = FdVerdict::Disagree;
   p.reason = "analytic " + format_double(analytic) + " vs central difference " + format_double(p.central);
   return p;
+}
+
+}  // namespace
+
+// Two step scales: gradcheck's eps * max(1, |x|), and for |x| < 1 also the relative eps * |x| (a leaf
+// of 1e-229 dividing another lives on the scale of 1e-229; a step of 1e-6 jumps right over it). The
+// gradient agrees if it agrees at either scale; it disagrees only if every scale resolved it and
+// disagreed; otherwise the first kink / unstable classification stands.
+FdProbe probe_gradient(const Value& root, const Value& leaf, double analytic, const FdOptions& options) {
+  const double x = leaf.data();
+  std::vector<double> steps = {options.eps * std::fmax(1.0, std::fabs(x))};
+  const double relative = options.eps * std::fabs(x);
+  if (std::fabs(x) < 1.0 && relative >= std::numeric_limits<double>::min()) steps.push_back(relative);
+  std::vector<FdProbe> probes;
+  for (double h : steps) {
+    probes.push_back(probe_at(root, leaf, analytic, h, options));
+    if (probes.back().verdict == FdVerdict::Agree) return probes.back();
+  }
+  for (const FdProbe& p : probes) {
+    if (p.verdict != FdVerdict::Disagree) return p;
+  }
+  return probes.front();
 }
 
 bool FdReport::ok() const { return count(FdVerdict::Disagree) == 0; }

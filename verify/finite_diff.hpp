@@ -13,12 +13,16 @@
 //              non-differentiable point: the op's one-sided slopes in some operand disagree the same
 //              way at that operand's value (relu(t) - relu(-t) at t = 0 is smooth, but AD applies
 //              relu's convention twice and gets 0 where the true derivative is 1).
-//   unstable   the central difference cannot resolve the gradient to the tolerance here: a forward
-//              value in the stencil is not finite (overflow, or the step leaves the domain: log near
-//              0, x**0.5 at 0); or the rounding error of the difference quotient, 2 * noise / h where
-//              noise is how much f moves across a few ulps of x plus 4 ulps of |f|, exceeds the
-//              tolerance; or the estimate has not converged: |D(h) - D(h/2)| exceeds the tolerance
-//              (large higher derivatives at the scale of the step: near a pole, exp of large values).
+//   unstable   the point or the central difference is numerically meaningless: a forward value in
+//              the stencil is not finite (overflow, or the step leaves the domain: log near 0, x**0.5
+//              at 0); or an intermediate depending on the leaf is not finite (exp(1e300) = inf feeding
+//              tanh: the root is flat, but the chain rule computes 0 * inf = NaN); or the analytic gradient
+//              itself is infinite or NaN (the derivative is infinite, or undefined as for x ** y with
+//              x < 0 in y; differences cannot confirm either); or the rounding error of the difference
+//              quotient, 2 * noise / h where noise is how much f moves across a few ulps of x plus 4 ulps of
+//              |f|, exceeds the tolerance; or the estimate has not converged: |D(h) - D(h/2)| exceeds the
+//              tolerance (large higher derivatives at the scale of the step: near a pole, exp of large
+//              values).
 //   disagree   none of the above: the analytic gradient is wrong.
 #pragma once
 
