@@ -113,6 +113,8 @@ void write_graph(const GradOptions& o, const Value& root, const Report& report) 
 
 int run_grad(const GradOptions& o) {
   const std::string source = load_source(o);
+  check_writable("--dot", o.dot);
+  check_writable("--svg", o.svg);
   std::optional<std::string> output;
   if (!o.output.empty()) output = o.output;
   Program program = [&] {

@@ -6,6 +6,7 @@
 #include <exception>
 #include <iostream>
 
+#include "verify/cli/eval_command.hpp"
 #include "verify/cli/grad_command.hpp"
 #include "verify/cli/train_command.hpp"
 #include "verify/cli/util.hpp"
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   CLI::App* grad_cmd = cli::add_grad_command(app, grad);
   cli::TrainOptions train;
   CLI::App* train_cmd = cli::add_train_command(app, train);
+  cli::EvalOptions eval;
+  CLI::App* eval_cmd = cli::add_eval_command(app, eval);
 
   try {
     app.parse(argc, argv);
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
   try {
     if (grad_cmd->parsed()) return cli::run_grad(grad);
     if (train_cmd->parsed()) return cli::run_train(train);
+    if (eval_cmd->parsed()) return cli::run_eval(eval);
   } catch (const cli::UsageError& e) {
     std::cerr << "verigrad: error: " << e.what() << "\n";
     return cli::kExitBadInput;

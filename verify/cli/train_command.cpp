@@ -9,11 +9,32 @@
 #include "nn/datasets.hpp"
 #include "nn/mlp.hpp"
 #include "nn/optim.hpp"
+#include "nn/serialize.hpp"
 #include "nn/train.hpp"
 #include "verify/cli/plot.hpp"
 #include "verify/cli/util.hpp"
 
 namespace verigrad::verify::cli {
+
+void add_data_options(CLI::App& cmd, DataOptions& o) {
+  cmd.add_option("--dataset", o.dataset, "moons|circles|xor|blobs|spiral")->capture_default_str();
+  cmd.add_option("--samples", o.samples, "Number of points (>= 2)")->capture_default_str();
+  cmd.add_option("--noise", o.noise, "Gaussian noise on the points (>= 0)")->capture_default_str();
+  cmd.add_option("--seed", o.seed, "Seed for the data (and train's initial weights)")->capture_default_str();
+}
+
+nn::Dataset make_data(const DataOptions& o) {
+  if (o.samples < 2 || o.samples > 1000000) {
+    throw UsageError("--samples must be from 2 to 1000000, got " + std::to_string(o.samples));
+  }
+  if (!(o.noise >= 0 && o.noise <= 100))
+    throw UsageError("--noise must be from 0 to 100, got " + std::to_string(o.noise));
+  try {
+    return nn::make_dataset(o.dataset, o.samples, o.noise, o.seed);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--dataset: ") + e.what());
+  }
+}
 
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   CLI::App* cmd = app.add_subcommand("train", "Train an MLP on a toy dataset (micrograd's demo by default)");
@@ -24,9 +45,7 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
       "  verigrad train\n"
       "  verigrad train --mirror --plot out/\n"
       "  verigrad train --dataset circles --activation tanh --optimizer adam --lr 0.05 --json");
-  cmd->add_option("--dataset", o.dataset, "moons|circles|xor|blobs|spiral")->capture_default_str();
-  cmd->add_option("--samples", o.samples, "Number of points (>= 2)")->capture_default_str();
-  cmd->add_option("--noise", o.noise, "Gaussian noise on the points (>= 0)")->capture_default_str();
+  add_data_options(*cmd, o.data);
   cmd->add_option("--hidden", o.hidden, "Hidden layer widths, comma-separated")->capture_default_str();
   cmd->add_option("--activation", o.activation, "Hidden activation: relu|tanh|sigmoid")
       ->capture_default_str();
@@ -38,7 +57,6 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
   cmd->add_option("--l2", o.l2, "Weight of the alpha * sum(p^2) term [default: 1e-4 for svm, else 0]");
   cmd->add_option("--steps", o.steps, "Training steps (>= 1)")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Seed for the data and the initial weights")->capture_default_str();
   cmd->add_flag("--mirror", o.mirror, "Train the LibTorch twin in lockstep and compare every step");
   cmd->add_option("--csv", o.csv, "Write the per-step table to FILE")->type_name("FILE");
   cmd->add_option("--plot", o.plot, "Write loss.png and boundary.png into DIR (needs gnuplot)")
@@ -60,11 +78,6 @@ struct Setup {
 };
 
 void check_ranges(const TrainOptions& o) {
-  if (o.samples < 2 || o.samples > 1000000) {
-    throw UsageError("--samples must be from 2 to 1000000, got " + std::to_string(o.samples));
-  }
-  if (!(o.noise >= 0 && o.noise <= 100))
-    throw UsageError("--noise must be from 0 to 100, got " + std::to_string(o.noise));
   if (o.steps < 1 || o.steps > 10000000)
     throw UsageError("--steps must be from 1 to 10000000, got " + std::to_string(o.steps));
   if (o.lr && !(*o.lr > 0 && std::isfinite(*o.lr))) throw UsageError("--lr must be a positive number");
@@ -91,18 +104,17 @@ auto flag(const std::string& name, F f) {
 
 Setup make_setup(const TrainOptions& o) {
   check_ranges(o);
-  nn::Dataset data =
-      flag("--dataset", [&] { return nn::make_dataset(o.dataset, o.samples, o.noise, o.seed); });
+  nn::Dataset data = make_data(o.data);
   const nn::LossKind loss = flag("--loss", [&] { return nn::parse_loss_kind(o.loss); });
   if (data.nclasses > 2 && loss != nn::LossKind::CrossEntropy) {
-    throw UsageError("--loss " + o.loss + " needs two classes, and " + o.dataset + " has " +
+    throw UsageError("--loss " + o.loss + " needs two classes, and " + o.data.dataset + " has " +
                      std::to_string(data.nclasses) + "; use --loss ce");
   }
   std::vector<int> widths = parse_int_list("--hidden", o.hidden);
   widths.push_back(loss == nn::LossKind::CrossEntropy ? data.nclasses : 1);
   nn::MLPOptions mo;
   mo.hidden = flag("--activation", [&] { return nn::parse_activation(o.activation); });
-  mo.seed = o.seed;
+  mo.seed = o.data.seed;
   const bool sgd = o.optimizer == "sgd";
   const std::string schedule = o.schedule.empty() ? (sgd ? "linear" : "constant") : o.schedule;
   return {std::move(data),        loss,
@@ -126,6 +138,14 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const TrainOptions& o, const Setup
   nn::AdamOptions ao;
   ao.lr = s.lr;
   return std::make_unique<nn::Adam>(s.model.parameters(), ao, schedule);
+}
+
+void save_model(const nn::MLP& model, const std::string& path) {
+  try {
+    nn::save(model, path);
+  } catch (const std::runtime_error& e) {
+    throw UsageError(e.what());
+  }
 }
 
 struct StepRow {
@@ -156,6 +176,8 @@ void print_progress(int step, int steps, double loss, double accuracy) {
 
 int run_train(const TrainOptions& o) {
   Setup s = make_setup(o);
+  check_writable("--csv", o.csv);
+  check_writable("--save", o.save);
   if (!o.plot.empty()) make_directory(o.plot);
   std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(o, s);
   const bool terminal = !o.json && stdout_is_terminal();
@@ -163,8 +185,8 @@ int run_train(const TrainOptions& o) {
     std::printf(
         "verigrad train: %s (%d samples, noise %g), MLP(2, [%s, %d]) with %s, %s loss, %s, %d steps, seed "
         "%llu\n",
-        o.dataset.c_str(), o.samples, o.noise, o.hidden.c_str(), s.model.nout(), o.activation.c_str(),
-        o.loss.c_str(), o.optimizer.c_str(), o.steps, static_cast<unsigned long long>(o.seed));
+        o.data.dataset.c_str(), o.data.samples, o.data.noise, o.hidden.c_str(), s.model.nout(), o.activation.c_str(),
+        o.loss.c_str(), o.optimizer.c_str(), o.steps, static_cast<unsigned long long>(o.data.seed));
   }
   std::vector<StepRow> rows;
   nn::TrainConfig config;
@@ -181,6 +203,7 @@ int run_train(const TrainOptions& o) {
   });
   const nn::Evaluation final_eval = nn::evaluate(s.model, s.data, s.loss, s.l2);
   if (!o.csv.empty()) write_file_atomic(o.csv, csv_table(rows));
+  if (!o.save.empty()) save_model(s.model, o.save);
   if (!o.plot.empty()) {
     std::vector<double> losses;
     for (const StepRow& r : rows) losses.push_back(r.loss);
@@ -202,6 +225,7 @@ int run_train(const TrainOptions& o) {
     if (!o.plot.empty())
       std::printf("pictures: %s/loss.png %s/boundary.png\n", o.plot.c_str(), o.plot.c_str());
     if (!o.csv.empty()) std::printf("table: %s\n", o.csv.c_str());
+    if (!o.save.empty()) std::printf("model: %s\n", o.save.c_str());
   }
   return kExitAgree;
 }

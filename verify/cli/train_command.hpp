@@ -6,12 +6,21 @@
 #include <optional>
 #include <string>
 
+#include "nn/datasets.hpp"
+
 namespace verigrad::verify::cli {
 
-struct TrainOptions {
+// The dataset flags train and eval share.
+struct DataOptions {
   std::string dataset = "moons";
   int samples = 100;
   double noise = 0.1;
+  std::uint64_t seed = 1337;
+};
+void add_data_options(CLI::App& cmd, DataOptions& options);
+
+struct TrainOptions {
+  DataOptions data;
   std::string hidden = "16,16";
   std::string activation = "relu";
   std::string loss = "svm";
@@ -21,7 +30,6 @@ struct TrainOptions {
   double momentum = 0.0;
   std::optional<double> l2;  // default: 1e-4 for svm, 0 otherwise (micrograd's demo)
   int steps = 100;
-  std::uint64_t seed = 1337;
   bool mirror = false;
   std::string csv;
   std::string plot;
@@ -31,6 +39,9 @@ struct TrainOptions {
 
 // Registers the subcommand; `run` is set to call run_train with the parsed options.
 CLI::App* add_train_command(CLI::App& app, TrainOptions& options);
+
+// The dataset the flags describe; throws UsageError for bad names and out-of-range sizes.
+nn::Dataset make_data(const DataOptions& options);
 
 // Returns the exit code (kExitAgree, or kExitDisagree when --mirror saw a divergence).
 int run_train(const TrainOptions& options);

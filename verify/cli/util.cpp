@@ -55,6 +55,22 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   }
 }
 
+void check_writable(const std::string& flag, const std::string& path) {
+  if (path.empty()) return;
+  const std::size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw UsageError(flag + ": cannot write '" + path + "': is a directory");
+  }
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw UsageError(flag + ": cannot write '" + path + "': folder '" + dir + "' does not exist");
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    throw UsageError(flag + ": cannot write '" + path + "': folder '" + dir + "' is not writable");
+  }
+}
+
 void make_directory(const std::string& dir) {
   std::string prefix;
   std::stringstream parts(dir);

@@ -25,6 +25,10 @@ class UsageError : public std::runtime_error {
 // see a half-written file. Throws UsageError naming the path and the reason.
 void write_file_atomic(const std::string& path, const std::string& content);
 
+// Throws UsageError (naming the flag and the path) unless a file can be created at path: checked
+// before long work starts, so a bad output path fails fast instead of after training.
+void check_writable(const std::string& flag, const std::string& path);
+
 // Creates dir (and its parents) if needed; throws UsageError if it cannot.
 void make_directory(const std::string& dir);
 

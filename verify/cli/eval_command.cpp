@@ -1,0 +1,63 @@
+#include "verify/cli/eval_command.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "nn/serialize.hpp"
+#include "nn/train.hpp"
+#include "verify/cli/util.hpp"
+
+namespace verigrad::verify::cli {
+
+CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
+  CLI::App* cmd = app.add_subcommand("eval", "Loss and accuracy of a saved model on a dataset");
+  cmd->footer(
+      "Example:\n"
+      "  verigrad train --save model.txt && verigrad eval --model model.txt --dataset moons --seed 2");
+  cmd->add_option("--model", o.model, "A model saved by 'verigrad train --save'")
+      ->type_name("FILE")
+      ->required();
+  add_data_options(*cmd, o.data);
+  cmd->add_option("--loss", o.loss, "svm|mse|bce|ce (the data loss, without the L2 term)")
+      ->capture_default_str();
+  cmd->add_flag("--json", o.json, "Print one JSON object");
+  return cmd;
+}
+
+int run_eval(const EvalOptions& o) {
+  const nn::Dataset data = make_data(o.data);
+  nn::LossKind loss;
+  try {
+    loss = nn::parse_loss_kind(o.loss);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--loss: ") + e.what());
+  }
+  nn::MLP model = [&] {
+    try {
+      return nn::load(o.model);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+  }();
+  nn::Evaluation result;
+  try {
+    result = nn::evaluate(model, data, loss);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("--model " + o.model + " does not fit this data and loss: " + e.what());
+  }
+  if (o.json) {
+    const nlohmann::ordered_json j = {{"model", o.model},
+                                      {"dataset", o.data.dataset},
+                                      {"samples", o.data.samples},
+                                      {"loss", json_number(result.loss)},
+                                      {"accuracy", json_number(result.accuracy)}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("%s on %s (%d samples, noise %g, seed %llu): loss %.6f  accuracy %.1f%%\n", o.model.c_str(),
+                o.data.dataset.c_str(), o.data.samples, o.data.noise,
+                static_cast<unsigned long long>(o.data.seed), result.loss, 100 * result.accuracy);
+  }
+  return kExitAgree;
+}
+
+}  // namespace verigrad::verify::cli
