@@ -78,7 +78,8 @@ void post_order(Node* root, std::vector<Node*>& order) {
   const std::uint32_t seen = next_epoch();
   order.clear();
   if (!kWithLeaves && root->op == Op::Leaf) return;
-  auto wanted = [seen](const Node* c) { return c->mark != seen && (kWithLeaves || c->op != Op::Leaf); };
+  // Without leaves, the op is tested first: most operands are leaves, and that settles them.
+  auto wanted = [seen](const Node* c) { return (kWithLeaves || c->op != Op::Leaf) && c->mark != seen; };
   FrameStack& st = frames;
   Frame* stack = st.data;  // in locals: the compiler cannot keep thread_local fields in registers
   std::size_t capacity = st.capacity;

@@ -82,7 +82,7 @@ Node* grow() {
 
 Node** grow_kids(std::size_t count) {
   PoolState& pool = detail::pool();
-  const std::size_t bytes = count * sizeof(Node*);
+  const std::size_t bytes = count * sizeof(void*);  // operand slots are plain pointers
   if (static_cast<std::size_t>(pool.kid_end - pool.kid_bump) < bytes) {
     // A new chunk; the old one's tail (less than one array) is left unused.
     constexpr std::size_t kChunkBytes = std::size_t{1} << 16;
