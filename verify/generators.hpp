@@ -17,6 +17,12 @@
 
 #include "engine/ops.hpp"
 #include "verify/graph_spec.hpp"
+#ifdef VERIGRAD_VERIFY_HAS_NN
+#include <ostream>
+
+#include "verify/lockstep.hpp"
+#include "verify/module_mirror.hpp"
+#endif
 
 namespace verigrad::verify::gen {
 
@@ -109,5 +115,93 @@ inline rc::Gen<GraphSpec> expression() {
     });
   });
 }
+
+#ifdef VERIGRAD_VERIFY_HAS_NN
+
+// A random network, batch and loss: input 1..8, 1..4 layers of width 1..16 (the last has one output,
+// or 2..4 classes for cross-entropy), every activation for hidden and output layers, fused or chained
+// neurons, batch 1..8 with inputs in [-4, 4] (0 included), every loss. Shrinks through rapidcheck's
+// own generators (fewer layers, narrower, smaller batch, simpler numbers).
+struct MlpCase {
+  int nin = 1;
+  std::vector<int> nouts;
+  nn::MLPOptions options;
+  Batch batch;
+  LossSpec loss;
+
+  nn::MLP model() const { return nn::MLP(nin, nouts, options); }
+};
+
+inline std::ostream& operator<<(std::ostream& os, const MlpCase& c) {
+  os << "MLP(" << c.nin << ", {";
+  for (std::size_t i = 0; i < c.nouts.size(); ++i) os << (i ? ", " : "") << c.nouts[i];
+  os << "}) hidden " << nn::to_string(c.options.hidden) << ", output " << nn::to_string(c.options.output)
+     << ", seed " << c.options.seed << (c.options.fused ? ", fused" : ", chained") << "; loss "
+     << to_string(c.loss.kind) << " (l2 " << c.loss.l2_alpha << ")\n";
+  for (std::size_t s = 0; s < c.batch.inputs.size(); ++s) {
+    os << "  x[" << s << "] = {";
+    for (std::size_t i = 0; i < c.batch.inputs[s].size(); ++i) os << (i ? ", " : "") << c.batch.inputs[s][i];
+    os << "}";
+    if (s < c.batch.targets.size()) os << " target " << c.batch.targets[s];
+    if (s < c.batch.classes.size()) os << " class " << c.batch.classes[s];
+    os << "\n";
+  }
+  return os;
+}
+
+inline rc::Gen<nn::Activation> activation() {
+  return rc::gen::element(nn::Activation::Linear, nn::Activation::Relu, nn::Activation::Tanh,
+                          nn::Activation::Sigmoid);
+}
+
+inline rc::Gen<double> input_value() {
+  return rc::gen::oneOf(rc::gen::just(0.0),
+                        rc::gen::map(rc::gen::inRange(-4000, 4001), [](int i) { return i / 1000.0; }),
+                        rc::gen::map(rc::gen::arbitrary<std::uint32_t>(),
+                                     [](std::uint32_t u) { return -4.0 + 8.0 * (u / 4294967296.0); }));
+}
+
+inline rc::Gen<MlpCase> mlp_case() {
+  return rc::gen::exec([] {
+    MlpCase c;
+    c.loss.kind =
+        *rc::gen::element(LossKind::Mse, LossKind::Svm, LossKind::BceWithLogits, LossKind::CrossEntropy);
+    if (c.loss.kind == LossKind::Svm) c.loss.l2_alpha = *rc::gen::element(0.0, 1e-4, 0.5);
+    c.nin = *rc::gen::inRange(1, 9);
+    const int layers = *rc::gen::inRange(1, 5);
+    for (int l = 0; l + 1 < layers; ++l) c.nouts.push_back(*rc::gen::inRange(1, 17));
+    const int classes = c.loss.kind == LossKind::CrossEntropy ? *rc::gen::inRange(2, 5) : 1;
+    c.nouts.push_back(classes);
+    c.options.hidden = *activation();
+    c.options.output = *activation();
+    c.options.fused = *rc::gen::arbitrary<bool>();
+    c.options.seed = *rc::gen::inRange<std::uint64_t>(0, 1000);
+    const int batch = *rc::gen::inRange(1, 9);
+    for (int s = 0; s < batch; ++s) {
+      c.batch.inputs.push_back(
+          *rc::gen::container<std::vector<double>>(static_cast<std::size_t>(c.nin), input_value()));
+      switch (c.loss.kind) {
+        case LossKind::Mse: c.batch.targets.push_back(*input_value()); break;
+        case LossKind::Svm: c.batch.targets.push_back(*rc::gen::element(1.0, -1.0)); break;
+        case LossKind::BceWithLogits: c.batch.targets.push_back(*rc::gen::element(0.0, 1.0, 0.25)); break;
+        case LossKind::CrossEntropy: c.batch.classes.push_back(*rc::gen::inRange(0, classes)); break;
+      }
+    }
+    return c;
+  });
+}
+
+inline rc::Gen<OptimizerSpec> optimizer() {
+  return rc::gen::exec([] {
+    OptimizerSpec o;
+    o.kind = *rc::gen::element(OptimizerKind::Sgd, OptimizerKind::Adam);
+    o.lr = *rc::gen::element(0.1, 0.01, 0.5);
+    o.momentum = *rc::gen::element(0.0, 0.9);
+    o.weight_decay = *rc::gen::element(0.0, 1e-3);
+    return o;
+  });
+}
+
+#endif  // VERIGRAD_VERIFY_HAS_NN
 
 }  // namespace verigrad::verify::gen

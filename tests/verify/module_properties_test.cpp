@@ -1,0 +1,73 @@
+// Random MLPs, batches and losses against torch::nn::Linear stacks, and lockstep training.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "verify/generators.hpp"
+#include "verify/lockstep.hpp"
+#include "verify/module_mirror.hpp"
+
+namespace verigrad::verify {
+namespace {
+
+void tag(const gen::MlpCase& c) {
+  RC_TAG(to_string(c.loss.kind));
+  RC_TAG(std::string("hidden ") + nn::to_string(c.options.hidden));
+  RC_TAG(std::string("output ") + nn::to_string(c.options.output));
+}
+
+RC_GTEST_PROP(Modules, OutputsLossAndGradientsMatchTorch, ()) {
+  const gen::MlpCase c = *gen::mlp_case();
+  tag(c);
+  const ModuleReport r = check_module(c.model(), c.batch, c.loss);
+  if (!r.matches()) RC_FAIL(r.to_table());
+}
+
+RC_GTEST_PROP(Modules, OneLockstepStepMatchesTorch, ()) {
+  const gen::MlpCase c = *gen::mlp_case();
+  const OptimizerSpec o = *gen::optimizer();
+  RC_TAG(o.kind == OptimizerKind::Sgd ? "SGD" : "Adam");
+  const LockstepReport r = lockstep(c.model(), c.batch, c.loss, o, 1);
+  if (!r.matches()) RC_FAIL(r.to_table());
+}
+
+// Ten steps: the first must agree (as above); later steps are reported, not asserted, because
+// training legitimately amplifies rounding (see lockstep.hpp). The classification shows how often the
+// runs stay within tolerance for all ten steps.
+RC_GTEST_PROP(Modules, TenLockstepStepsReportDrift, ()) {
+  const gen::MlpCase c = *gen::mlp_case();
+  const OptimizerSpec o = *gen::optimizer();
+  RC_TAG(o.kind == OptimizerKind::Sgd ? "SGD" : "Adam");
+  const LockstepReport r = lockstep(c.model(), c.batch, c.loss, o, 10);
+  RC_ASSERT(r.steps.size() == 10u);
+  RC_CLASSIFY(r.matches(), "in lockstep for 10 steps");
+  RC_CLASSIFY(!r.matches(), "drifted apart after the first step");
+  if (r.first_exceeded == 0) RC_FAIL(r.to_table());
+}
+
+TEST(Modules, MicrogradMoonsShapedNetworkMatches) {
+  nn::MLP model(2, {16, 16, 1});
+  Batch batch{{{0.5, -1.0}, {1.0, 2.0}, {-1.5, 0.25}}, {1.0, -1.0, 1.0}, {}};
+  const ModuleReport r = check_module(model, batch, {LossKind::Svm, 1e-4});
+  EXPECT_TRUE(r.matches()) << r;
+  EXPECT_EQ(r.gradients.size(), model.num_parameters());
+}
+
+TEST(Modules, CheckModuleRestoresGrads) {
+  nn::MLP model(2, {3, 1});
+  for (Value p : model.parameters()) p.grad() = 5.0;
+  Batch batch{{{0.5, -1.0}}, {1.0}, {}};
+  check_module(model, batch, {LossKind::Mse});
+  for (const Value& p : model.parameters()) EXPECT_EQ(p.grad(), 5.0);
+}
+
+TEST(Modules, LockstepLeavesTheModelAlone) {
+  nn::MLP model(2, {4, 1});
+  const double before = model.parameters()[0].data();
+  Batch batch{{{0.5, -1.0}, {2.0, 1.0}}, {1.0, -1.0}, {}};
+  const LockstepReport r = lockstep(model, batch, {LossKind::Mse}, {OptimizerKind::Adam, 0.01}, 5);
+  EXPECT_TRUE(r.matches()) << r;
+  EXPECT_EQ(model.parameters()[0].data(), before);
+}
+
+}  // namespace
+}  // namespace verigrad::verify
