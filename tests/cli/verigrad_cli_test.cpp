@@ -1,0 +1,223 @@
+// The verigrad command end to end: the real binary, its exit codes, JSON keys and output files.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs `verigrad ARGS` through the shell; args must be quoted by the caller.
+Result verigrad(const std::string& args, const std::string& stdin_text = "") {
+  std::string command = std::string(VERIGRAD_BINARY) + " " + args + " 2>&1";
+  std::string input_file;
+  if (!stdin_text.empty()) {
+    input_file = ::testing::TempDir() + "verigrad_stdin.txt";
+    std::ofstream(input_file) << stdin_text;
+    command += " < " + input_file;
+  }
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string temp(const std::string& name) { return ::testing::TempDir() + "verigrad_cli_" + name; }
+
+bool file_starts_with(const std::string& path, const std::string& prefix) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(prefix.size(), '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  return in.good() && head == prefix;
+}
+
+constexpr const char* kMicrograd =
+    "a = -4.0; b = 2.0; c = a + b; d = a * b + b**3; c += c + 1; c += 1 + c + (-a);"
+    " d += d * 2 + (b + a).relu(); d += 3 * d + (b - a).relu(); e = c - d; f = e**2; g = f / 2.0;"
+    " g += 10.0 / f";
+
+TEST(CliGrad, MicrogradExampleTableAgrees) {
+  const Result r = verigrad(std::string("grad '") + kMicrograd + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("dg/da"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("138.8338192"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("645.5772595"), std::string::npos) << r.out;
+}
+
+TEST(CliGrad, JsonHasTheDocumentedKeys) {
+  const Result r = verigrad(std::string("grad --json '") + kMicrograd + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("output"), "g");
+  EXPECT_TRUE(j.at("match").get<bool>());
+  for (const char* side : {"ours", "torch", "numeric"}) {
+    EXPECT_NEAR(j.at("value").at(side).get<double>(), 24.70408163265306, 1e-9) << side;
+  }
+  EXPECT_NEAR(j.at("grads").at("a").at("ours").get<double>(), 138.8338192419825, 1e-12);
+  EXPECT_NEAR(j.at("grads").at("b").at("torch").get<double>(), 645.5772594752186, 1e-12);
+  EXPECT_NEAR(j.at("grads").at("b").at("numeric").get<double>(), 645.5772594752186, 1e-4);
+  EXPECT_EQ(j.at("grads").size(), 2U);
+}
+
+TEST(CliGrad, NonFiniteNumbersAreStringsInJson) {
+  const Result r = verigrad("grad --json 'x = 0.0; y = x.log()'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("value").at("ours"), "-inf");
+  EXPECT_EQ(j.at("value").at("torch"), "-inf");
+  EXPECT_EQ(j.at("grads").at("x").at("ours"), "inf");
+}
+
+TEST(CliGrad, ReadsFilesAndStandardInput) {
+  const std::string path = temp("prog.py");
+  std::ofstream(path) << "x = 3.0\ny = x * x\n";
+  Result r = verigrad("grad --json -f " + path);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("grads").at("x").at("ours"), 6.0);
+  r = verigrad("grad --json -f -", "x = 3.0; y = x * x * x\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("grads").at("x").at("torch"), 27.0);
+}
+
+TEST(CliGrad, OutputFlagChoosesTheRoot) {
+  const Result r = verigrad("grad --json --output t 'x = 3.0; t = x * 2; u = t + x'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("output"), "t");
+}
+
+TEST(CliGrad, NodesListsIntermediates) {
+  const Result r = verigrad("grad --nodes 'x = 0.5; y = x.tanh() * x'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("x.tanh()"), std::string::npos) << r.out;
+}
+
+TEST(CliGrad, DotAndSvgFiles) {
+  const std::string dot = temp("g.dot"), svg = temp("g.svg");
+  const Result r = verigrad("grad 'a = 2.0; b = a * a' --dot " + dot + " --svg " + svg);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(file_starts_with(dot, "digraph"));
+  std::ifstream in(svg);
+  std::stringstream s;
+  s << in.rdbuf();
+  EXPECT_NE(s.str().find("<svg"), std::string::npos);
+  EXPECT_NE(s.str().find("torch grad"), std::string::npos);
+}
+
+TEST(CliGrad, ParseErrorsNameLineAndColumnAndExitTwo) {
+  const Result r = verigrad("grad 'a = 1.0\nb = a *'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("error: line 2, column 8: expected an expression after '*'"), std::string::npos)
+      << r.out;
+}
+
+TEST(CliGrad, BadUsageExitsTwo) {
+  EXPECT_EQ(verigrad("grad").exit_code, 2);
+  EXPECT_EQ(verigrad("grad 'x = 1.0; y = x' -f /nonexistent").exit_code, 2);
+  EXPECT_EQ(verigrad("grad -f /nonexistent/file.py").exit_code, 2);
+  EXPECT_EQ(verigrad("grad 'x = 1.0; y = q'").exit_code, 2);
+  EXPECT_EQ(verigrad("grad 'x = 1.0; y = x' --dot /nonexistent/g.dot").exit_code, 2);
+  EXPECT_EQ(verigrad("grad --bogus").exit_code, 2);
+  EXPECT_EQ(verigrad("frobnicate").exit_code, 2);
+  EXPECT_EQ(verigrad("").exit_code, 2);
+}
+
+TEST(CliGrad, MissingDotBinaryIsAClearError) {
+  const Result r = verigrad("grad 'a = 2.0; b = a * a' --svg " + temp("nodot.svg"));
+  ASSERT_EQ(r.exit_code, 0);  // with dot on PATH
+  const std::string cmd = std::string("env PATH=/nonexistent ") + VERIGRAD_BINARY +
+                          " grad 'a = 2.0; b = a * a' --svg " + temp("nodot2.svg") + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+  const int status = ::pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_NE(out.find("'dot'"), std::string::npos) << out;
+  EXPECT_FALSE(std::ifstream(temp("nodot2.svg")).good());
+}
+
+TEST(CliHelp, HelpAndVersion) {
+  Result r = verigrad("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* cmd : {"grad", "train", "eval", "Exit codes"})
+    EXPECT_NE(r.out.find(cmd), std::string::npos) << cmd;
+  r = verigrad("grad --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--nodes"), std::string::npos);
+  r = verigrad("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("verigrad ", 0), 0U) << r.out;
+}
+
+TEST(CliTrain, JsonReportsStepsLossAccuracy) {
+  const Result r = verigrad("train --steps 20 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("steps"), 20);
+  EXPECT_GT(j.at("accuracy").get<double>(), 0.7);
+  EXPECT_LT(j.at("loss").get<double>(), 1.0);
+}
+
+TEST(CliTrain, CsvHasOneRowPerStep) {
+  const std::string csv = temp("train.csv");
+  const Result r = verigrad("train --steps 7 --csv " + csv);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream in(csv);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("step,loss,accuracy,lr", 0), 0U) << header;
+  int rows = 0;
+  while (std::getline(in, line)) ++rows;
+  EXPECT_EQ(rows, 7);
+}
+
+TEST(CliTrain, PlotWritesTwoPngs) {
+  const std::string dir = temp("plots");
+  const Result r = verigrad("train --steps 5 --plot " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(file_starts_with(dir + "/loss.png", "\x89PNG"));
+  EXPECT_TRUE(file_starts_with(dir + "/boundary.png", "\x89PNG"));
+}
+
+TEST(CliTrain, SaveThenEval) {
+  const std::string model = temp("model.txt");
+  ASSERT_EQ(verigrad("train --steps 30 --save " + model).exit_code, 0);
+  const Result r = verigrad("eval --json --model " + model);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_GT(nlohmann::json::parse(r.out).at("accuracy").get<double>(), 0.8);
+}
+
+TEST(CliTrain, OutOfRangeFlagsExitTwoWithAMessage) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"train --steps -1", "--steps"},
+      {"train --samples 0", "--samples"},
+      {"train --dataset nope", "nope"},
+      {"train --activation swish", "swish"},
+      {"train --optimizer rmsprop", "rmsprop"},
+      {"train --loss hinge", "hinge"},
+      {"train --hidden 16,,4", "--hidden"},
+      {"train --noise -1", "--noise"},
+      {"train --csv /nonexistent/x.csv", "/nonexistent"},
+      {"train --dataset blobs", "--loss ce"},
+      {"eval --model /nonexistent.txt", "/nonexistent.txt"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const Result r = verigrad(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
+  }
+}
+
+}  // namespace
