@@ -30,9 +30,11 @@ RC_GTEST_PROP(Modules, OneLockstepStepMatchesTorch, ()) {
   if (!r.matches()) RC_FAIL(r.to_table());
 }
 
-// Ten steps: the first must agree (as above); later steps are reported, not asserted, because
-// training legitimately amplifies rounding (see lockstep.hpp). The classification shows how often the
-// runs stay within tolerance for all ten steps.
+// Ten steps. SGD (with momentum) must stay within tolerance for all ten: its update is Lipschitz in
+// the gradient with constant lr / (1 - momentum), so rounding differences stay at rounding level (this
+// is what checks the momentum buffer, which the first step does not use). Adam is asserted on the
+// first step only: at a stationary point it turns a 1e-17 gradient difference into an O(lr) step
+// (lockstep.hpp), so later steps are reported and classified, not asserted.
 RC_GTEST_PROP(Modules, TenLockstepStepsReportDrift, ()) {
   const gen::MlpCase c = *gen::mlp_case();
   const OptimizerSpec o = *gen::optimizer();
@@ -41,7 +43,7 @@ RC_GTEST_PROP(Modules, TenLockstepStepsReportDrift, ()) {
   RC_ASSERT(r.steps.size() == 10u);
   RC_CLASSIFY(r.matches(), "in lockstep for 10 steps");
   RC_CLASSIFY(!r.matches(), "drifted apart after the first step");
-  if (r.first_exceeded == 0) RC_FAIL(r.to_table());
+  if (r.first_exceeded == 0 || (o.kind == OptimizerKind::Sgd && !r.matches())) RC_FAIL(r.to_table());
 }
 
 TEST(Modules, MicrogradMoonsShapedNetworkMatches) {
