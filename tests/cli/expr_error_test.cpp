@@ -25,6 +25,9 @@ struct Case {
   std::string error;
 };
 
+// Test logs name the case instead of dumping its bytes (some sources are 100,000 characters).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class ExprError : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ExprError, ReportsPlaceAndReason) { EXPECT_EQ(error_of(GetParam().source), GetParam().error); }
