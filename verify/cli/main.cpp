@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "verify/cli/eval_command.hpp"
+#include "verify/cli/fuzz_command.hpp"
 #include "verify/cli/grad_command.hpp"
 #include "verify/cli/train_command.hpp"
 #include "verify/cli/util.hpp"
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   CLI::App* train_cmd = cli::add_train_command(app, train);
   cli::EvalOptions eval;
   CLI::App* eval_cmd = cli::add_eval_command(app, eval);
+  cli::FuzzOptions fuzz;
+  CLI::App* fuzz_cmd = cli::add_fuzz_command(app, fuzz);
 
   try {
     app.parse(argc, argv);
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
     if (grad_cmd->parsed()) return cli::run_grad(grad);
     if (train_cmd->parsed()) return cli::run_train(train);
     if (eval_cmd->parsed()) return cli::run_eval(eval);
+    if (fuzz_cmd->parsed()) return cli::run_fuzz(fuzz);
   } catch (const cli::UsageError& e) {
     std::cerr << "verigrad: error: " << e.what() << "\n";
     return cli::kExitBadInput;
