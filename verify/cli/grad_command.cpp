@@ -1,5 +1,6 @@
 #include "verify/cli/grad_command.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -59,6 +60,7 @@ struct Line {
 };
 
 std::string cell(double x) {
+  if (!std::isfinite(x)) return format_double(x);  // "nan", never "-nan"
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.10g", x);
   return buf;

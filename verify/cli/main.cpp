@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
     if (eval_cmd->parsed()) return cli::run_eval(eval);
     if (fuzz_cmd->parsed()) return cli::run_fuzz(fuzz);
   } catch (const cli::UsageError& e) {
-    std::cerr << "verigrad: error: " << e.what() << "\n";
+    // Parse errors already read "error: line L, column C: ..."; everything else gets the prefix.
+    const std::string what = e.what();
+    std::cerr << (what.rfind("error: ", 0) == 0 ? "verigrad: " : "verigrad: error: ") << what << "\n";
     return cli::kExitBadInput;
   } catch (const std::invalid_argument& e) {
     std::cerr << "verigrad: error: " << e.what() << "\n";
