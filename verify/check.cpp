@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -172,6 +173,50 @@ std::vector<double> fresh_gradients(const std::vector<Value>& order, double seed
     v.grad() = saved[i];
   }
   return grads;
+}
+
+std::vector<double> gradient_error_bounds(const std::vector<Value>& order, double seed) {
+  constexpr double kEps = std::numeric_limits<double>::epsilon();
+  const std::vector<double> grads = fresh_gradients(order, seed);
+  const std::vector<NodeRow> rows = make_rows(order);
+  std::vector<double> err(order.size(), 0.0);
+  std::vector<double> magnitude(order.size(), 0.0);  // sum of |contributions| into each node
+  for (std::size_t i = order.size(); i-- > 0;) {
+    if (order[i].is_leaf()) continue;
+    err[i] += 2.0 * kEps * magnitude[i];  // the accumulation of i's own contributions, now complete
+    const LocalOp exact = torch_local(order[i], grads[i]);
+    const LocalOp carried = torch_local(order[i], err[i]);
+    for (std::size_t slot = 0; slot < exact.vjp.size(); ++slot) {
+      const std::size_t c = rows[i].operands[slot];
+      err[c] += std::fabs(carried.vjp[slot]) + 4.0 * kEps * std::fabs(exact.vjp[slot]);
+      magnitude[c] += std::fabs(exact.vjp[slot]);
+    }
+  }
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (order[i].is_leaf()) err[i] += 2.0 * kEps * magnitude[i];
+  }
+  return err;
+}
+
+std::vector<double> forward_error_bounds(const std::vector<Value>& order) {
+  constexpr double kEps = std::numeric_limits<double>::epsilon();
+  const std::vector<NodeRow> rows = make_rows(order);
+  std::vector<double> err(order.size(), 0.0);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (order[i].is_leaf()) continue;
+    const LocalOp unit = torch_local(order[i], 1.0);
+    double carried = 0.0;
+    double terms = std::fabs(order[i].data());
+    for (std::size_t slot = 0; slot < unit.vjp.size(); ++slot) {
+      const std::size_t c = rows[i].operands[slot];
+      const double d = std::fabs(unit.vjp[slot]);
+      if (err[c] != 0.0) carried += d * err[c];
+      const double term = d * std::fabs(order[c].data());
+      if (std::isfinite(term)) terms = std::fmax(terms, 0.0) + term;
+    }
+    err[i] = carried + 4.0 * kEps * terms;
+  }
+  return err;
 }
 
 const char* to_string(Verdict verdict) {

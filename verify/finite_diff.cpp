@@ -139,7 +139,12 @@ FdProbe probe_at(const Value& root, const Value& leaf, double analytic, double h
   const double central_half = (fp2 - fm2) / h;
   double noise = 4.0 * kMachineEps * std::fmax(std::fabs(f0), std::fmax(std::fabs(fm), std::fabs(fp)));
   for (int k : {-3, -2, -1, 1, 2, 3}) noise = std::fmax(noise, std::fabs(f(nudge(p.x, k)) - f0));
-  p.error_bound = 2.0 * noise / h + std::fabs(p.central - central_half);
+  // Rounding that swallows the perturbation entirely ((x + 1e156) - 1e156) moves nothing across a few
+  // ulps; the propagated forward error bound sees it.
+  noise = std::fmax(noise, forward_error_bounds(topological_order(root)).back());
+  const double rounding = 2.0 * noise / h;
+  const double truncation = std::fabs(p.central - central_half);
+  p.error_bound = rounding + truncation;
 
   const bool finite =
       std::isfinite(f0) && std::isfinite(fm) && std::isfinite(fp) && std::isfinite(fm2) && std::isfinite(fp2);
@@ -173,7 +178,31 @@ FdProbe probe_at(const Value& root, const Value& leaf, double analytic, double h
     p.reason = inner;
     return p;
   }
-  if (p.error_bound > threshold(tol, analytic, p.central)) {
+  const std::vector<double> ad_bounds = gradient_error_bounds(order, 1.0);
+  double ad_bound = 0.0;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (order[i].same_node(leaf)) ad_bound = ad_bounds[i];
+  }
+  if (!(std::fabs(analytic - p.central) > threshold(tol, analytic, p.central) + ad_bound)) {
+    p.verdict = FdVerdict::Unstable;
+    p.reason = "the chain rule cannot resolve this gradient in doubles (rounding bound " +
+               format_double(ad_bound) + "): its contributions cancel";
+    return p;
+  }
+  // The gradient claims a change of |analytic| * h over one step, more than the function's own size
+  // there: f cannot be linear over the step (tanh(2.39 * (x * 1e272 + 6.3)) at x = 0 varies on a scale
+  // of 1e-272), so D(h) says nothing about the derivative.
+  const double size =
+      std::fmax(std::fmax(std::fabs(f0), std::fabs(fm)), std::fmax(std::fabs(fp), std::fabs(fm2)));
+  if (std::fabs(analytic) * h > std::fmax(size, std::fabs(fp2)) + noise) {
+    p.verdict = FdVerdict::Unstable;
+    p.reason = "the step is far larger than the scale the function varies on (|gradient| * h exceeds |f|)";
+    return p;
+  }
+  // Not converged: halving the step moved the estimate by more than the tolerance of the estimate
+  // itself (the function varies on a scale below h: tanh(1e75 * log(x)) steps from 1 to -1 at x = 1).
+  if (rounding > threshold(tol, analytic, p.central) ||
+      truncation > threshold(tol, p.central, central_half)) {
     p.verdict = FdVerdict::Unstable;
     p.reason = "finite differences cannot resolve the gradient here (error bound " +
                format_double(p.error_bound) + ")";

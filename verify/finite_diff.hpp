@@ -18,11 +18,13 @@
 //              at 0); or an intermediate depending on the leaf is not finite (exp(1e300) = inf feeding
 //              tanh: the root is flat, but the chain rule computes 0 * inf = NaN); or the analytic gradient
 //              itself is infinite or NaN (the derivative is infinite, or undefined as for x ** y with
-//              x < 0 in y; differences cannot confirm either); or the rounding error of the difference
-//              quotient, 2 * noise / h where noise is how much f moves across a few ulps of x plus 4 ulps of
-//              |f|, exceeds the tolerance; or the estimate has not converged: |D(h) - D(h/2)| exceeds the
-//              tolerance (large higher derivatives at the scale of the step: near a pole, exp of large
-//              values).
+//              x < 0 in y; differences cannot confirm either); or the analytic gradient is within
+//              its own rounding bound of the difference (gradient_error_bounds in check.hpp: the
+//              chain rule's contributions cancel, like 1e-300 + 1 - 1 scaled by 1e300); or the rounding error
+//              of the difference quotient, 2 * noise / h where noise is how much f moves across a few ulps of
+//              x plus 4 ulps of |f|, exceeds the tolerance; or the estimate has not converged: |D(h) -
+//              D(h/2)| exceeds the tolerance (large higher derivatives at the scale of the step: near a pole,
+//              exp of large values).
 //   disagree   none of the above: the analytic gradient is wrong.
 #pragma once
 

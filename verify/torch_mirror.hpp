@@ -37,7 +37,9 @@ LocalOp torch_local(const Value& node, double upstream);
 // ulps of this node's output: each operand is moved by ulps * ulp(out) / |d out / d operand| (torch's
 // derivative) both ways. A derivative computed from the op's output (tanh: 1 - out^2, sigmoid:
 // (1 - out) * out) is only as well determined as the output is; this measures that, using torch only.
-// Slots whose operand has a zero or non-finite derivative get no allowance (0).
+// Slots whose operand has a zero or non-finite derivative get no allowance from this. When our output
+// and torch's differ by at most `ulps` ulps, torch's gradient is also taken where torch's output
+// reaches ours (tanh near saturation, where torch's derivative may be exactly 0 and ours not).
 std::vector<double> torch_vjp_spread(const Value& node, double upstream, double ulps);
 
 // A documented difference between torch's convention and ours at this node's operand values, or ""

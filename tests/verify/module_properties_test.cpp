@@ -30,11 +30,22 @@ RC_GTEST_PROP(Modules, OneLockstepStepMatchesTorch, ()) {
   if (!r.matches()) RC_FAIL(r.to_table());
 }
 
-// Ten steps. SGD (with momentum) must stay within tolerance for all ten: its update is Lipschitz in
-// the gradient with constant lr / (1 - momentum), so rounding differences stay at rounding level (this
-// is what checks the momentum buffer, which the first step does not use). Adam is asserted on the
-// first step only: at a stationary point it turns a 1e-17 gradient difference into an O(lr) step
-// (lockstep.hpp), so later steps are reported and classified, not asserted.
+// Two SGD steps: the second is the first to use the momentum buffer (buf = momentum * buf + g), and
+// starts from parameters that differ only by the first step's rounding, which one step of SGD carries
+// over with a factor of at most 1 + lr * L (L the curvature): far inside the tolerance.
+RC_GTEST_PROP(Modules, TwoSgdStepsWithMomentumMatchTorch, ()) {
+  const gen::MlpCase c = *gen::mlp_case();
+  OptimizerSpec o = *gen::optimizer();
+  o.kind = OptimizerKind::Sgd;
+  o.momentum = 0.9;
+  const LockstepReport r = lockstep(c.model(), c.batch, c.loss, o, 2);
+  if (!r.matches()) RC_FAIL(r.to_table());
+}
+
+// Ten steps, reported rather than asserted: training amplifies rounding differences, exponentially
+// when it diverges (lr 0.5 on an MSE with targets of 4 grows the loss 4000x in three steps) and at
+// stationary points for Adam (lockstep.hpp). The classification shows how often ten steps stay within
+// tolerance; the report gives the first step that exceeded it and the largest divergence.
 RC_GTEST_PROP(Modules, TenLockstepStepsReportDrift, ()) {
   const gen::MlpCase c = *gen::mlp_case();
   const OptimizerSpec o = *gen::optimizer();
@@ -43,7 +54,7 @@ RC_GTEST_PROP(Modules, TenLockstepStepsReportDrift, ()) {
   RC_ASSERT(r.steps.size() == 10u);
   RC_CLASSIFY(r.matches(), "in lockstep for 10 steps");
   RC_CLASSIFY(!r.matches(), "drifted apart after the first step");
-  if (r.first_exceeded == 0 || (o.kind == OptimizerKind::Sgd && !r.matches())) RC_FAIL(r.to_table());
+  if (r.first_exceeded == 0) RC_FAIL(r.to_table());
 }
 
 TEST(Modules, MicrogradMoonsShapedNetworkMatches) {
