@@ -10,6 +10,8 @@
 // much the runs drifted apart rather than excusing it.
 #pragma once
 
+#include <memory>
+
 #include <cstddef>
 #include <iosfwd>
 #include <optional>
@@ -34,10 +36,11 @@ struct OptimizerSpec {
 };
 
 struct StepRecord {
-  int step = 0;           // 0 is the first step
-  Entry loss;             // the loss the step's gradients came from
-  Entry worst_parameter;  // the parameter furthest apart (ulps) after the step
-  bool agree = true;      // loss and every parameter within tolerance
+  int step = 0;                           // 0 is the first step
+  Entry loss;                             // the loss the step's gradients came from
+  Entry worst_parameter;                  // the parameter furthest apart (ulps) after the step
+  double max_parameter_difference = 0.0;  // largest |ours - torch| over the parameters after the step
+  bool agree = true;                      // loss and every parameter within tolerance
 };
 
 struct LockstepReport {
@@ -51,6 +54,26 @@ struct LockstepReport {
   nlohmann::json to_json() const;
 };
 std::ostream& operator<<(std::ostream& os, const LockstepReport& report);
+
+// The torch twin of a model a caller trains itself, one step at a time (verigrad train --mirror).
+// After each of our steps, step() takes the twin's step at the same learning rate and compares: the
+// twin's loss with `our_loss` (ours before our step), and every parameter with ours after it. Our
+// gradients are read from the model's parameters (still there after our optimiser's step), so the
+// first step gets the same rounding allowance lockstep() gives it.
+class TorchTwin {
+ public:
+  TorchTwin(const nn::MLP& model, const Batch& batch, const LossSpec& loss, const OptimizerSpec& optimizer,
+            Tolerance tolerance = kLockstepTolerance);
+  ~TorchTwin();
+  TorchTwin(const TorchTwin&) = delete;
+  TorchTwin& operator=(const TorchTwin&) = delete;
+
+  StepRecord step(const nn::MLP& ours_after_step, double our_loss, double lr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Trains a clone of `model` (the argument is not modified) and its torch twin for `steps` steps.
 LockstepReport lockstep(const nn::MLP& model, const Batch& batch, const LossSpec& loss,

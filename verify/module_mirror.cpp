@@ -253,54 +253,100 @@ ModuleReport check_module(const nn::MLP& model, const Batch& batch, const LossSp
   return report;
 }
 
+struct TorchTwin::Impl {
+  TorchMlp twin;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  torch::Tensor x;
+  Batch batch;
+  LossSpec loss;
+  OptimizerSpec spec;
+  Tolerance tolerance;
+  std::vector<std::string> names;
+  int steps = 0;
+};
+
+TorchTwin::TorchTwin(const nn::MLP& model, const Batch& batch, const LossSpec& loss,
+                     const OptimizerSpec& optimizer, Tolerance tolerance)
+    : impl_(std::make_unique<Impl>()) {
+  validate(model, batch, loss);
+  impl_->twin = build_torch(model);
+  impl_->optimizer = torch_optimizer(impl_->twin, optimizer);
+  impl_->x = matrix(batch.inputs);
+  impl_->batch = batch;
+  impl_->loss = loss;
+  impl_->spec = optimizer;
+  impl_->tolerance = tolerance;
+  impl_->names = parameter_names(model);
+}
+
+TorchTwin::~TorchTwin() = default;
+
+namespace {
+
+// The learning rate of the twin's next step (a schedule lives with the caller, as in nn's optimisers).
+void set_lr(torch::optim::Optimizer& optimizer, OptimizerKind kind, double lr) {
+  for (auto& group : optimizer.param_groups()) {
+    if (kind == OptimizerKind::Sgd) {
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    } else {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    }
+  }
+}
+
+}  // namespace
+
+StepRecord TorchTwin::step(const nn::MLP& ours, double our_loss, double lr) {
+  Impl& m = *impl_;
+  const std::vector<double> before = flatten_like_ours(m.twin, false);
+  set_lr(*m.optimizer, m.spec.kind, lr);
+  m.optimizer->zero_grad();
+  const torch::Tensor theirs = torch_loss(m.twin, forward(m.twin, m.x), m.batch, m.loss);
+  theirs.backward();
+  const std::vector<double> torch_grads = flatten_like_ours(m.twin, true);
+  m.optimizer->step();
+
+  StepRecord record;
+  record.step = m.steps;
+  record.loss = entry("loss", our_loss, item(theirs), m.tolerance);
+  record.agree = record.loss.comparison.agree;
+  const std::vector<double> torch_params = flatten_like_ours(m.twin, false);
+  const std::vector<Value> params = ours.parameters();
+  OptimizerSpec at_lr = m.spec;
+  at_lr.lr = lr;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    Entry e = entry(m.names[i], params[i].data(), torch_params[i], m.tolerance);
+    // The first step starts from identical parameters, so the only legitimate difference is the
+    // gradients' rounding (checked by check_module) carried through the update rule.
+    if (m.steps == 0) {
+      const double g = params[i].grad();
+      const double slack =
+          first_step_sensitivity(at_lr, g, torch_grads[i], before[i]) * std::fabs(g - torch_grads[i]);
+      e.comparison = compare_scaled(e.ours, e.torch, std::fmax(std::fabs(e.ours), std::fabs(e.torch)), slack,
+                                    m.tolerance);
+    }
+    record.agree = record.agree && e.comparison.agree;
+    record.max_parameter_difference = std::fmax(record.max_parameter_difference, e.comparison.difference);
+    if (i == 0 || e.comparison.ulps > record.worst_parameter.comparison.ulps) record.worst_parameter = e;
+  }
+  ++m.steps;
+  return record;
+}
+
 LockstepReport lockstep(const nn::MLP& model, const Batch& batch, const LossSpec& loss,
                         const OptimizerSpec& optimizer, int steps, Tolerance tolerance) {
   validate(model, batch, loss);
   nn::MLP ours = clone(model);
-  const std::vector<Value> params = ours.parameters();
-  const std::vector<std::string> names = parameter_names(ours);
-  TorchMlp twin = build_torch(ours);
-  std::unique_ptr<nn::Optimizer> our_opt = our_optimizer(params, optimizer);
-  std::unique_ptr<torch::optim::Optimizer> torch_opt = torch_optimizer(twin, optimizer);
-  const torch::Tensor x = matrix(batch.inputs);
-
+  TorchTwin twin(ours, batch, loss, optimizer, tolerance);
+  std::unique_ptr<nn::Optimizer> our_opt = our_optimizer(ours.parameters(), optimizer);
   LockstepReport report;
   report.tolerance = tolerance;
   for (int step = 0; step < steps; ++step) {
     our_opt->zero_grad();
     Value our = our_loss(ours, batch, loss);
     our.backward();
-    std::vector<double> before(params.size()), our_grads(params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      before[i] = params[i].data();
-      our_grads[i] = params[i].grad();
-    }
     our_opt->step();
-
-    torch_opt->zero_grad();
-    const torch::Tensor theirs = torch_loss(twin, forward(twin, x), batch, loss);
-    theirs.backward();
-    const std::vector<double> torch_grads = flatten_like_ours(twin, true);
-    torch_opt->step();
-
-    StepRecord record;
-    record.step = step;
-    record.loss = entry("loss", our.data(), item(theirs), tolerance);
-    record.agree = record.loss.comparison.agree;
-    const std::vector<double> torch_params = flatten_like_ours(twin, false);
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      Entry e = entry(names[i], params[i].data(), torch_params[i], tolerance);
-      // The first step starts from identical parameters, so the only legitimate difference is the
-      // gradients' rounding (checked by check_module) carried through the update rule.
-      if (step == 0) {
-        const double slack = first_step_sensitivity(optimizer, our_grads[i], torch_grads[i], before[i]) *
-                             std::fabs(our_grads[i] - torch_grads[i]);
-        e.comparison = compare_scaled(e.ours, e.torch, std::fmax(std::fabs(e.ours), std::fabs(e.torch)),
-                                      slack, tolerance);
-      }
-      record.agree = record.agree && e.comparison.agree;
-      if (i == 0 || e.comparison.ulps > record.worst_parameter.comparison.ulps) record.worst_parameter = e;
-    }
+    StepRecord record = twin.step(ours, our.data(), optimizer.lr);
     if (!record.agree && !report.first_exceeded) report.first_exceeded = step;
     report.steps.push_back(std::move(record));
   }

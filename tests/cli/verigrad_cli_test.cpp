@@ -170,6 +170,49 @@ TEST(CliTrain, JsonReportsStepsLossAccuracy) {
   EXPECT_LT(j.at("loss").get<double>(), 1.0);
 }
 
+TEST(CliTrain, MirrorTrainsTheTorchTwinInLockstep) {
+  const Result r = verigrad("train --mirror --steps 15 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j.at("torch_loss").get<double>(), j.at("loss").get<double>(), 1e-12);
+  EXPECT_LT(j.at("max_loss_diff").get<double>(), 1e-12);
+  EXPECT_LT(j.at("max_param_diff").get<double>(), 1e-12);
+  EXPECT_TRUE(j.at("mirror_match").get<bool>());
+  EXPECT_EQ(j.at("history").size(), 15U);
+  EXPECT_TRUE(j.at("history").at(14).contains("torch_loss"));
+}
+
+TEST(CliTrain, MirrorWithAdamAndCrossEntropy) {
+  const Result r = verigrad("train --mirror --steps 10 --json --optimizer adam --dataset spiral --loss ce");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(nlohmann::json::parse(r.out).at("mirror_match").get<bool>());
+}
+
+TEST(CliTrain, MirrorCsvHasTorchColumns) {
+  const std::string csv = temp("mirror.csv");
+  ASSERT_EQ(verigrad("train --mirror --steps 3 --csv " + csv).exit_code, 0);
+  std::ifstream in(csv);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header, "step,loss,accuracy,lr,torch_loss,loss_diff,max_param_diff");
+}
+
+TEST(CliFuzz, JsonCountsCasesAndFailures) {
+  const Result r = verigrad("fuzz --cases 60 --seed 5 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("cases"), 60);
+  EXPECT_EQ(j.at("failures"), 0);
+  EXPECT_EQ(j.at("seed"), 5);
+  EXPECT_TRUE(j.at("first_failure").is_null());
+}
+
+TEST(CliFuzz, BadFlagsExitTwo) {
+  EXPECT_EQ(verigrad("fuzz --cases 0").exit_code, 2);
+  EXPECT_EQ(verigrad("fuzz --max-nodes -3").exit_code, 2);
+  EXPECT_EQ(verigrad("fuzz --seconds -1").exit_code, 2);
+}
+
 TEST(CliTrain, CsvHasOneRowPerStep) {
   const std::string csv = temp("train.csv");
   const Result r = verigrad("train --steps 7 --csv " + csv);

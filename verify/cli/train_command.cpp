@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "nn/datasets.hpp"
@@ -13,6 +14,8 @@
 #include "nn/train.hpp"
 #include "verify/cli/plot.hpp"
 #include "verify/cli/util.hpp"
+#include "verify/lockstep.hpp"
+#include "verify/module_mirror.hpp"
 
 namespace verigrad::verify::cli {
 
@@ -148,16 +151,55 @@ void save_model(const nn::MLP& model, const std::string& path) {
   }
 }
 
+// "16, 16, " for the hidden layers of MLP(2, [16, 16, 1]).
+std::string widths_text(const nn::MLP& model) {
+  std::string text;
+  const std::vector<int> widths = model.nouts();
+  for (std::size_t i = 0; i + 1 < widths.size(); ++i) text += std::to_string(widths[i]) + ", ";
+  return text;
+}
+
 struct StepRow {
   int step;
   double loss, accuracy, lr;
+  // With --mirror: torch's loss at the same step, and the largest |ours - torch| of any parameter so far.
+  double torch_loss = 0.0, max_param_diff = 0.0;
+  bool agree = true;
 };
 
-std::string csv_table(const std::vector<StepRow>& rows) {
+// The torch twin for --mirror: same data, loss and optimiser as ours.
+std::unique_ptr<TorchTwin> make_twin(const TrainOptions& o, const Setup& s) {
+  Batch batch;
+  batch.inputs = s.data.X;
+  LossSpec loss;
+  switch (s.loss) {
+    case nn::LossKind::Svm: loss.kind = LossKind::Svm, batch.targets = s.data.signed_labels(); break;
+    case nn::LossKind::Mse: loss.kind = LossKind::Mse, batch.targets = s.data.signed_labels(); break;
+    case nn::LossKind::Bce:
+      loss.kind = LossKind::BceWithLogits, batch.targets = s.data.zero_one_labels();
+      break;
+    case nn::LossKind::CrossEntropy: loss.kind = LossKind::CrossEntropy, batch.classes = s.data.y; break;
+  }
+  loss.l2_alpha = s.l2;
+  if (s.loss != nn::LossKind::Svm && s.l2 != 0.0)
+    throw UsageError("--mirror supports --l2 with the svm loss only");
+  OptimizerSpec spec;
+  spec.kind = o.optimizer == "sgd" ? OptimizerKind::Sgd : OptimizerKind::Adam;
+  spec.lr = s.lr;
+  spec.momentum = o.momentum;
+  return std::make_unique<TorchTwin>(s.model, batch, loss, spec);
+}
+
+std::string csv_table(const std::vector<StepRow>& rows, bool mirror) {
   std::ostringstream s;
   s.precision(17);
-  s << "step,loss,accuracy,lr\n";
-  for (const StepRow& r : rows) s << r.step << "," << r.loss << "," << r.accuracy << "," << r.lr << "\n";
+  s << "step,loss,accuracy,lr" << (mirror ? ",torch_loss,loss_diff,max_param_diff" : "") << "\n";
+  for (const StepRow& r : rows) {
+    s << r.step << "," << r.loss << "," << r.accuracy << "," << r.lr;
+    if (mirror)
+      s << "," << r.torch_loss << "," << std::fabs(r.loss - r.torch_loss) << "," << r.max_param_diff;
+    s << "\n";
+  }
   return s.str();
 }
 
@@ -176,58 +218,104 @@ void print_progress(int step, int steps, double loss, double accuracy) {
 
 int run_train(const TrainOptions& o) {
   Setup s = make_setup(o);
+  if (!o.plot.empty()) make_directory(o.plot);
   check_writable("--csv", o.csv);
   check_writable("--save", o.save);
-  if (!o.plot.empty()) make_directory(o.plot);
   std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(o, s);
   const bool terminal = !o.json && stdout_is_terminal();
   if (!o.json) {
     std::printf(
-        "verigrad train: %s (%d samples, noise %g), MLP(2, [%s, %d]) with %s, %s loss, %s, %d steps, seed "
+        "verigrad train: %s (%d samples, noise %g), MLP(2, [%s%d]) with %s, %s loss, %s, %d steps, seed "
         "%llu\n",
-        o.data.dataset.c_str(), o.data.samples, o.data.noise, o.hidden.c_str(), s.model.nout(), o.activation.c_str(),
-        o.loss.c_str(), o.optimizer.c_str(), o.steps, static_cast<unsigned long long>(o.data.seed));
+        o.data.dataset.c_str(), o.data.samples, o.data.noise, widths_text(s.model).c_str(), s.model.nout(),
+        o.activation.c_str(), o.loss.c_str(), o.optimizer.c_str(), o.steps,
+        static_cast<unsigned long long>(o.data.seed));
   }
+  std::unique_ptr<TorchTwin> twin = o.mirror ? make_twin(o, s) : nullptr;
+  std::optional<int> first_exceeded;
+  double max_param_diff = 0.0, max_loss_diff = 0.0;
   std::vector<StepRow> rows;
   nn::TrainConfig config;
   config.loss = s.loss;
   config.steps = o.steps;
   config.l2 = s.l2;
   nn::train(s.model, s.data, config, *optimizer, [&](int step, double loss, double accuracy, double lr) {
-    rows.push_back({step, loss, accuracy, lr});
+    StepRow row{step, loss, accuracy, lr};
+    if (twin) {
+      const StepRecord r = twin->step(s.model, loss, lr);
+      max_param_diff = std::fmax(max_param_diff, r.max_parameter_difference);
+      max_loss_diff = std::fmax(max_loss_diff, r.loss.comparison.difference);
+      row.torch_loss = r.loss.torch;
+      row.max_param_diff = max_param_diff;
+      row.agree = r.agree;
+      if (!r.agree && !first_exceeded) first_exceeded = step;
+    }
+    rows.push_back(row);
     if (terminal) {
       print_progress(step, o.steps, loss, accuracy);
+    } else if (!o.json && twin) {
+      std::printf("step %4d  loss %.9f  torch %.9f  |diff| %.1e  max param diff %.1e  accuracy %5.1f%%%s\n",
+                  step, loss, row.torch_loss, std::fabs(loss - row.torch_loss), max_param_diff,
+                  100 * accuracy, row.agree ? "" : "  (beyond tolerance)");
     } else if (!o.json) {
       std::printf("step %4d  loss %.6f  accuracy %5.1f%%  lr %.4f\n", step, loss, 100 * accuracy, lr);
     }
   });
   const nn::Evaluation final_eval = nn::evaluate(s.model, s.data, s.loss, s.l2);
-  if (!o.csv.empty()) write_file_atomic(o.csv, csv_table(rows));
+  if (!o.csv.empty()) write_file_atomic(o.csv, csv_table(rows, o.mirror));
   if (!o.save.empty()) save_model(s.model, o.save);
   if (!o.plot.empty()) {
-    std::vector<double> losses;
-    for (const StepRow& r : rows) losses.push_back(r.loss);
-    plot_loss(o.plot, losses, {});
+    std::vector<double> losses, torch_losses;
+    for (const StepRow& r : rows) {
+      losses.push_back(r.loss);
+      if (o.mirror) torch_losses.push_back(r.torch_loss);
+    }
+    plot_loss(o.plot, losses, torch_losses);
     plot_boundary(o.plot, s.model, s.data);
   }
   if (o.json) {
     nlohmann::ordered_json j;
     j["steps"] = o.steps;
-    j["loss"] = json_number(final_eval.loss);
-    j["accuracy"] = json_number(final_eval.accuracy);
+    // The last step's numbers (the forward pass it trained on, as micrograd prints), so that loss and
+    // torch_loss are the same quantity; "final" is the model after that step's update.
+    j["loss"] = json_number(rows.back().loss);
+    j["accuracy"] = json_number(rows.back().accuracy);
+    if (o.mirror) {
+      j["torch_loss"] = json_number(rows.back().torch_loss);
+      j["max_loss_diff"] = json_number(max_loss_diff);
+      j["max_param_diff"] = json_number(max_param_diff);
+      j["mirror_match"] = !first_exceeded.has_value();
+      j["first_exceeded"] =
+          first_exceeded ? nlohmann::ordered_json(*first_exceeded) : nlohmann::ordered_json(nullptr);
+    }
     nlohmann::ordered_json per_step = nlohmann::ordered_json::array();
-    for (const StepRow& r : rows)
-      per_step.push_back({{"step", r.step}, {"loss", json_number(r.loss)}, {"accuracy", r.accuracy}});
+    for (const StepRow& r : rows) {
+      nlohmann::ordered_json step = {
+          {"step", r.step}, {"loss", json_number(r.loss)}, {"accuracy", r.accuracy}};
+      if (o.mirror) step["torch_loss"] = json_number(r.torch_loss);
+      per_step.push_back(std::move(step));
+    }
+    j["final"] = {{"loss", json_number(final_eval.loss)}, {"accuracy", json_number(final_eval.accuracy)}};
     j["history"] = per_step;
     std::cout << j.dump() << "\n";
   } else {
     std::printf("final: loss %.6f  accuracy %.1f%%\n", final_eval.loss, 100 * final_eval.accuracy);
+    if (o.mirror) {
+      const Tolerance t = kLockstepTolerance;
+      std::printf(
+          "mirror: LibTorch twin trained in lockstep; largest loss difference %.2e, largest parameter "
+          "difference %.2e; %s (rtol %g, atol %g)\n",
+          max_loss_diff, max_param_diff,
+          first_exceeded ? ("first beyond tolerance at step " + std::to_string(*first_exceeded)).c_str()
+                         : "every step within tolerance",
+          t.rtol, t.atol);
+    }
     if (!o.plot.empty())
       std::printf("pictures: %s/loss.png %s/boundary.png\n", o.plot.c_str(), o.plot.c_str());
     if (!o.csv.empty()) std::printf("table: %s\n", o.csv.c_str());
     if (!o.save.empty()) std::printf("model: %s\n", o.save.c_str());
   }
-  return kExitAgree;
+  return first_exceeded ? kExitDisagree : kExitAgree;
 }
 
 }  // namespace verigrad::verify::cli
