@@ -203,6 +203,16 @@ std::string csv_table(const std::vector<StepRow>& rows, bool mirror) {
   return s.str();
 }
 
+void print_row(const StepRow& r, bool mirror) {
+  if (mirror) {
+    std::printf("step %4d  loss %.9f  torch %.9f  |diff| %.1e  max param diff %.1e  accuracy %5.1f%%%s\n",
+                r.step, r.loss, r.torch_loss, std::fabs(r.loss - r.torch_loss), r.max_param_diff,
+                100 * r.accuracy, r.agree ? "" : "  (beyond tolerance)");
+  } else {
+    std::printf("step %4d  loss %.6f  accuracy %5.1f%%  lr %.4f\n", r.step, r.loss, 100 * r.accuracy, r.lr);
+  }
+}
+
 void print_progress(int step, int steps, double loss, double accuracy) {
   const int width = 30;
   const int filled = (step + 1) * width / steps;
@@ -261,6 +271,13 @@ int run_train(const TrainOptions& o) {
       std::printf("step %4d  loss %.6f  accuracy %5.1f%%  lr %.4f\n", step, loss, 100 * accuracy, lr);
     }
   });
+  // On a terminal the bar showed progress; now a short per-step table: the first steps, every tenth.
+  if (terminal) {
+    for (const StepRow& r : rows) {
+      if (r.step < 5 || r.step % (o.steps >= 100 ? o.steps / 10 : 10) == 0 || r.step + 1 == o.steps)
+        print_row(r, o.mirror);
+    }
+  }
   const nn::Evaluation final_eval = nn::evaluate(s.model, s.data, s.loss, s.l2);
   if (!o.csv.empty()) write_file_atomic(o.csv, csv_table(rows, o.mirror));
   if (!o.save.empty()) save_model(s.model, o.save);
