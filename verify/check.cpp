@@ -188,7 +188,10 @@ std::vector<double> gradient_error_bounds(const std::vector<Value>& order, doubl
     const LocalOp carried = torch_local(order[i], err[i]);
     for (std::size_t slot = 0; slot < exact.vjp.size(); ++slot) {
       const std::size_t c = rows[i].operands[slot];
-      err[c] += std::fabs(carried.vjp[slot]) + 4.0 * kEps * std::fabs(exact.vjp[slot]);
+      // Underflow: an intermediate of the op's formula may lose up to DBL_MIN outright (Div's
+      // (a / b) / b at 1e-414 becomes 0) before the upstream gradient multiplies it.
+      const double underflow = (std::fabs(grads[i]) + 1.0) * std::numeric_limits<double>::min();
+      err[c] += std::fabs(carried.vjp[slot]) + 4.0 * kEps * std::fabs(exact.vjp[slot]) + underflow;
       magnitude[c] += std::fabs(exact.vjp[slot]);
     }
   }
@@ -214,7 +217,7 @@ std::vector<double> forward_error_bounds(const std::vector<Value>& order) {
       const double term = d * std::fabs(order[c].data());
       if (std::isfinite(term)) terms = std::fmax(terms, 0.0) + term;
     }
-    err[i] = carried + 4.0 * kEps * terms;
+    err[i] = carried + 4.0 * kEps * terms + std::numeric_limits<double>::min();  // + underflow
   }
   return err;
 }

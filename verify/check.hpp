@@ -100,14 +100,16 @@ std::vector<double> fresh_gradients(const std::vector<Value>& order, double seed
 
 // A first-order bound on the rounding error of our gradient at every node of `order` for
 // root.backward(seed): each node's error is carried to its operands through torch's vjp (|vjp(err)|),
-// plus 4 ulps of every contribution for its own rounding, plus 2 ulps of the sum of |contributions|
-// for the accumulation. A gradient summed from contributions that cancel (1e-300 + 1 - 1) and then
-// multiplied by 1e300 has a bound far above its value: the chain rule cannot resolve it in doubles.
+// plus 4 ulps of every contribution for its own rounding, plus (|upstream| + 1) * DBL_MIN for an
+// intermediate that underflows, plus 2 ulps of the sum of |contributions| for the accumulation. A gradient
+// summed from contributions that cancel (1e-300 + 1 - 1) and then multiplied by 1e300 has a bound far above
+// its value: the chain rule cannot resolve it in doubles.
 std::vector<double> gradient_error_bounds(const std::vector<Value>& order, double seed = 1.0);
 
 // A first-order bound on the absolute rounding error of every node's forward value: each op's local
 // derivatives (torch's, on our operand values) carry its operands' errors, plus 4 ulps of the larger of
-// |value| and the sum of |operand * derivative| (what a cancelling a + b or a dot product loses). x
+// |value| and the sum of |operand * derivative| (what a cancelling a + b or a dot product loses), plus
+// DBL_MIN for underflow. x
 // swallowed by (x + 1e156) - 1e156 shows up here as an error of ~1e140, which is what makes a finite
 // difference of that function meaningless.
 std::vector<double> forward_error_bounds(const std::vector<Value>& order);
