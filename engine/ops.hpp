@@ -18,6 +18,8 @@
 //   abs(x)        x = 0            0         0            grad * sgn(x), sgn(0) = 0
 //   x ** 0        any x, even 0/NaN 1        0            pow_backward returns zeros for exponent 0
 //   x ** 0.5      x = 0            0         +inf         0.5 * 0 ** -0.5
+//   x ** 0.5      x = -0           -0        -inf         torch computes sqrt(x) and 1/sqrt(x)
+//   x ** 0.5      x = -inf         NaN       NaN          sqrt(-inf) (C pow would give +inf)
 //   x ** y (y a Value)  x = 0, y >= 0   0**y   d/dy = 0   torch masks result * log(0) = 0 * -inf = NaN
 //   log(x)        x = 0            -inf      +inf         grad / x
 //   log(x)        x = -1           NaN       -1           grad / x, the formula does not look at out
@@ -29,6 +31,22 @@
 #include <cstdint>
 
 namespace verigrad {
+
+// x ** k for a constant k as PyTorch's CPU kernel computes it (ATen's pow_tensor_scalar): 1 and x
+// for k = 0 and 1, and exact special cases for the exponents it dispatches, std::pow for the rest. The
+// special cases differ from std::pow at -0 and -inf (sqrt(-0) = -0, 1/sqrt(-inf) = NaN) and in the
+// last bit elsewhere (x*x*x); the derivative k * x ** (k - 1) goes through the same dispatch in torch.
+inline double pow_like_torch(double x, double k) {
+  if (k == 0.0) return 1.0;
+  if (k == 1.0) return x;
+  if (k == 0.5) return std::sqrt(x);
+  if (k == -0.5) return 1.0 / std::sqrt(x);
+  if (k == -1.0) return 1.0 / x;
+  if (k == 2.0) return x * x;
+  if (k == 3.0) return x * x * x;
+  if (k == -2.0) return 1.0 / (x * x);
+  return std::pow(x, k);
+}
 
 // sgn as torch's abs backward uses it: 0 at 0 (and at NaN, where both comparisons are false).
 inline double sgn(double x) { return static_cast<double>((0.0 < x) - (x < 0.0)); }
@@ -44,7 +62,7 @@ inline double sgn(double x) { return static_cast<double>((0.0 < x) - (x < 0.0));
   X(Relu,     "relu",    (a <= 0.0 ? 0.0 : a),         (out <= 0.0 ? 0.0 : g))                         \
   X(Sigmoid,  "sigmoid", 1.0 / (1.0 + std::exp(-a)),   g * (1.0 - out) * out)                          \
   X(Abs,      "abs",     std::fabs(a),                 g * sgn(a))                                     \
-  X(PowConst, "**",      std::pow(a, k),               (k == 0.0 ? 0.0 : g * (k * std::pow(a, k - 1.0))))
+  X(PowConst, "**",      pow_like_torch(a, k),         (k == 0.0 ? 0.0 : g * (k * pow_like_torch(a, k - 1.0))))
 
 // Binary ops: X(Kind, "name", forward(a, b), d/da contribution, d/db contribution), given g, a, b, out
 #define VERIGRAD_BINARY_OPS(X)                                                                         \

@@ -169,6 +169,43 @@ TEST(Convention, SqrtAtZeroHasInfiniteGradient) {
   EXPECT_EQ(grad_at(0.0, [](const Value& x) { return x.pow(0.5); }), kInf);
 }
 
+TEST(Convention, SqrtOfNegativeZeroIsNegativeZeroWithGradientMinusInf) {
+  // torch computes x ** 0.5 as sqrt(x) and its derivative through 0.5 * x ** -0.5 = 0.5 / sqrt(x).
+  Value x(-0.0);
+  Value y = x.pow(0.5);
+  EXPECT_EQ(y.data(), 0.0);
+  EXPECT_TRUE(std::signbit(y.data()));
+  y.backward();
+  EXPECT_EQ(x.grad(), -kInf);
+  EXPECT_TRUE(std::isnan(Value(-kInf).pow(0.5).data()));  // sqrt(-inf); C pow would give +inf
+  EXPECT_EQ(Value(-0.0).pow(-0.5).data(), -kInf);          // 1 / sqrt(-0)
+}
+
+TEST(Convention, SpecialExponentsUseTorchsKernels) {
+  const double x = 1.1;
+  EXPECT_EQ(Value(x).pow(3.0).data(), x * x * x);  // not std::pow(x, 3), which rounds differently
+  EXPECT_EQ(Value(x).pow(-2.0).data(), 1.0 / (x * x));
+  EXPECT_EQ(Value(1e160).pow(-2.0).data(), 0.0);  // x * x overflows first, as in torch
+  EXPECT_EQ(grad_at(x, [](const Value& v) { return v.pow(3.0); }), 3.0 * (x * x));
+}
+
+TEST(Convention, AbsOfNaNHasGradientZero) {
+  Value x(kNaN);
+  Value y = x.abs();
+  EXPECT_TRUE(std::isnan(y.data()));
+  y.backward();
+  EXPECT_EQ(x.grad(), 0.0);
+}
+
+TEST(Convention, TanhAndSigmoidSaturateWithoutOverflow) {
+  for (double x : {1000.0, -1000.0}) {
+    EXPECT_EQ(Value(x).tanh().data(), x > 0 ? 1.0 : -1.0);
+    EXPECT_EQ(Value(x).sigmoid().data(), x > 0 ? 1.0 : 0.0);
+    EXPECT_EQ(grad_at(x, [](const Value& v) { return v.tanh(); }), 0.0);
+    EXPECT_EQ(grad_at(x, [](const Value& v) { return v.sigmoid(); }), 0.0);
+  }
+}
+
 TEST(Convention, LogDerivativeAtZeroIsPlusInf) {
   Value x(0.0);
   Value y = x.log();

@@ -140,31 +140,36 @@ TEST(Pinned, SigmoidAndTanhSaturateAtPlusMinus1000) {
   }
 }
 
-// The documented convention differences (torch_mirror.cpp's table): torch computes x**0.5 as sqrt and
-// x**-0.5 as rsqrt, C pow does not.
-TEST(Pinned, SqrtOfNegativeZeroAndMinusInfinityIsAConvention) {
+// x ** k follows torch's kernel dispatch (sqrt, 1/sqrt, x*x*x, ...), so the points where C pow and
+// torch's kernels part ways agree exactly: -0 and -inf under x**0.5 and x**-0.5.
+TEST(Pinned, SqrtOfNegativeZeroAndMinusInfinityMatchTorch) {
+  for (double k : {0.5, -0.5}) {
+    for (double x : {-0.0, -kInf}) {
+      Value v(x);
+      Value y = v.pow(k);
+      const Report r = check(y);
+      EXPECT_TRUE(r.exact()) << "x = " << x << ", k = " << k << "\n" << r;
+    }
+  }
   Value zero(-0.0);
   Value y = zero.pow(0.5);
-  Report r = check(y);
-  EXPECT_TRUE(r.matches()) << r;
-  EXPECT_EQ(row_of(r, zero).grad.verdict, Verdict::Convention) << r;
-  EXPECT_EQ(row_of(r, zero).grad.ours, kInf);
+  const Report r = check(y);
+  EXPECT_TRUE(std::signbit(row_of(r, y).value.ours));  // sqrt(-0) = -0, as torch
+  EXPECT_EQ(row_of(r, zero).grad.ours, -kInf);         // 0.5 / sqrt(-0)
   EXPECT_EQ(row_of(r, zero).grad.torch, -kInf);
+}
 
-  Value minus_inf(-kInf);
-  Value s = minus_inf.pow(0.5);
-  r = check(s);
-  EXPECT_TRUE(r.matches()) << r;
-  EXPECT_EQ(row_of(r, s).value.verdict, Verdict::Convention) << r;
-  EXPECT_EQ(row_of(r, s).value.ours, kInf);
-  EXPECT_TRUE(std::isnan(row_of(r, s).value.torch));
-
-  Value z(-0.0);
-  Value q = z.pow(-0.5);
-  r = check(q);
-  EXPECT_EQ(row_of(r, q).value.verdict, Verdict::Convention) << r;
-  EXPECT_EQ(row_of(r, q).value.ours, kInf);
-  EXPECT_EQ(row_of(r, q).value.torch, -kInf);
+// torch computes x**3 as x*x*x and x**-2 as 1/(x*x), not with pow: bit for bit, these agree.
+TEST(Pinned, SpecialExponentsAgreeBitForBit) {
+  for (double k : {2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 1.5, 2.5, -3.0}) {
+    for (double x : {0.1, 1.7, 3.3, 123.456, 1e160, 7e-170}) {
+      Value v(x);
+      const Report r = check(v.pow(k));
+      EXPECT_TRUE(r.exact()) << "x = " << x << ", k = " << k << "\n" << r;
+      EXPECT_EQ(r.rows.back().value.comparison.ulps, 0U) << "x = " << x << ", k = " << k;
+      EXPECT_EQ(r.rows.front().grad.comparison.ulps, 0U) << "x = " << x << ", k = " << k;
+    }
+  }
 }
 
 TEST(Pinned, CheckLeavesGradsAsTheyWere) {
