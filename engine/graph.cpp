@@ -259,32 +259,40 @@ std::string to_dot(const Value& root, const DotOptions& options) {
   return os.str();
 }
 
-std::string to_program(const Value& root) {
-  const std::vector<Value> nodes = ordered_values(root);
-  std::unordered_map<const void*, std::string> names;
+std::vector<std::string> node_names(const std::vector<Value>& order) {
+  std::vector<std::string> names(order.size());
   std::unordered_set<std::string> taken;
-  // Labelled leaves keep their label when it is a usable, unique name; the rest get x1.., t1..
-  for (const Value& v : nodes) {
-    if (v.is_leaf() && is_identifier(v.label()) && taken.insert(v.label()).second) {
-      names[v.id()] = v.label();
+  for (const bool leaves : {true, false}) {  // inputs first: their names matter most
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const Value& v = order[i];
+      if (v.is_leaf() == leaves && is_identifier(v.label()) && taken.insert(v.label()).second)
+        names[i] = v.label();
     }
   }
   std::size_t next_leaf = 0;
   std::size_t next_inner = 0;
-  auto fresh = [&](const char* prefix, std::size_t& counter) {
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (!names[i].empty()) continue;
+    const bool leaf = order[i].is_leaf();
     std::string name;
     do {
-      name = prefix + std::to_string(++counter);
+      name = leaf ? "x" + std::to_string(++next_leaf) : "t" + std::to_string(++next_inner);
     } while (!taken.insert(name).second);
-    return name;
-  };
+    names[i] = std::move(name);
+  }
+  return names;
+}
+
+std::string to_program(const Value& root) {
+  const std::vector<Value> nodes = ordered_values(root);
+  const std::vector<std::string> names = node_names(nodes);
+  std::unordered_map<const void*, std::size_t> index;
+  for (std::size_t i = 0; i < nodes.size(); ++i) index.emplace(nodes[i].id(), i);
   std::ostringstream os;
-  for (const Value& v : nodes) {
-    if (names.count(v.id()) == 0)
-      names[v.id()] = v.is_leaf() ? fresh("x", next_leaf) : fresh("t", next_inner);
-    const std::string& name = names[v.id()];
-    auto arg = [&](std::size_t i) { return names.at(v.child(i).id()); };
-    os << name << " = ";
+  for (std::size_t n = 0; n < nodes.size(); ++n) {
+    const Value& v = nodes[n];
+    auto arg = [&](std::size_t i) { return names[index.at(v.child(i).id())]; };
+    os << names[n] << " = ";
     switch (op_arity(v.op())) {
       case 0: os << format_double(v.data()); break;
       case 1:

@@ -37,8 +37,13 @@ std::string to_dot(const Value& root, const DotOptions& options = {});
 //   b = 2.0
 //   t1 = a * b
 //   t2 = t1.tanh()
-// Leaves use their labels when they have one (made unique); inner nodes are named t1, t2, ...
+// Nodes are named by node_names.
 std::string to_program(const Value& root);
+
+// A unique identifier for each node of `order` (a topological order), as to_program names them:
+// leaves keep a label that is an identifier, then labelled inner nodes keep theirs (the first node
+// with a label wins it), and the rest are x1, x2, ... (leaves) and t1, t2, ... (inner nodes).
+std::vector<std::string> node_names(const std::vector<Value>& order);
 
 // Shortest text that reads back as exactly x ("2", "0.1", "-1e-300", "nan", "inf").
 std::string format_double(double x);

@@ -1,11 +1,9 @@
 // verify::check: ours and torch's numbers for every node, and the verdict on each difference.
 #include "verify/check.hpp"
 
-#include <cctype>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "engine/graph.hpp"
 #include "verify/torch_mirror.hpp"
@@ -23,36 +21,6 @@ OurNumbers run_ours(const std::vector<Value>& order, double seed) {
   OurNumbers ours{std::vector<double>(order.size()), fresh_gradients(order, seed)};
   for (std::size_t i = 0; i < order.size(); ++i) ours.value[i] = order[i].data();
   return ours;
-}
-
-bool is_identifier(const std::string& s) {
-  if (s.empty() || (std::isalpha(static_cast<unsigned char>(s[0])) == 0 && s[0] != '_')) return false;
-  for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') return false;
-  }
-  return true;
-}
-
-// The names to_program gives: unique identifier labels for leaves, then x1.. and t1.. in order.
-std::vector<std::string> node_names(const std::vector<Value>& order) {
-  std::vector<std::string> names(order.size());
-  std::unordered_set<std::string> taken;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const Value& v = order[i];
-    if (v.is_leaf() && is_identifier(v.label()) && taken.insert(v.label()).second) names[i] = v.label();
-  }
-  std::size_t leaves = 0;
-  std::size_t inner = 0;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    if (!names[i].empty()) continue;
-    const bool leaf = order[i].is_leaf();
-    std::string name;
-    do {
-      name = leaf ? "x" + std::to_string(++leaves) : "t" + std::to_string(++inner);
-    } while (!taken.insert(name).second);
-    names[i] = name;
-  }
-  return names;
 }
 
 std::vector<NodeRow> make_rows(const std::vector<Value>& order) {

@@ -148,8 +148,16 @@ int run_grad(const GradOptions& o) {
                    {"status", lines.back().status}};
   }
   if (o.nodes) {
+    std::unordered_map<const void*, bool> named;
+    for (const auto& leaf : program.leaves) named[leaf.second.id()] = true;
     for (const NodeRow& row : report.rows) {
-      if (row.op == Op::Leaf) continue;
+      if (row.op == Op::Leaf) {  // constants written in the program: show their value once
+        if (named.count(row.id) == 0) {
+          lines.push_back(
+              {row.expression(report.rows), row.value.ours, row.value.torch, std::nullopt, "constant"});
+        }
+        continue;
+      }
       lines.push_back({row.expression(report.rows), row.value.ours, row.value.torch, std::nullopt,
                        "value " + status_of(row.value)});
       lines.push_back({"  d" + program.output + "/d" + row.name, row.grad.ours, row.grad.torch, std::nullopt,
