@@ -127,7 +127,8 @@ int run_grad(const GradOptions& o) {
     }
   }();
   const Value& root = program.root;
-  const Report report = check(root);
+  const Report report = check(root);  // leaves every grad as it found it
+  Value(root).backward();               // so our grads show in the picture, as after micrograd's backward()
   const double numeric_value = evaluate_forward(root);
 
   std::unordered_map<const void*, const NodeRow*> rows;
