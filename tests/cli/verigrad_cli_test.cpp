@@ -122,6 +122,40 @@ TEST(CliGrad, ParseErrorsNameLineAndColumnAndExitTwo) {
       << r.out;
 }
 
+// Issue 6's bad inputs through the real binary: each names what and where, exits 2, never crashes.
+TEST(CliGrad, BadProgramsNameWhatAndWhere) {
+  const std::string empty = temp("empty.py"), binary = temp("binary.py");
+  std::ofstream(empty).close();
+  std::ofstream(binary, std::ios::binary) << std::string("\x00\x95\xff\x01garbage", 11);
+  const std::pair<std::string, std::string> cases[] = {
+      {"grad -f " + empty, "line 1, column 1: empty program"},
+      {"grad -f " + binary, "line 1, column 1:"},
+      {"grad 'x = 1e999; y = x * 2'", "line 1, column 5: number '1e999' is out of range"},
+      {"grad 'x = nan; y = x * 2'", "'nan' is not a number literal"},
+      {"grad 'x = inf; y = x * 2'", "'inf' is not a number literal"},
+      {"grad 'x = 1.0; y = q * x'", "unknown name 'q'"},
+      {"grad 'x = 1.0; y = relu(x, x)'", "relu() takes 1 argument, got 2"},
+      {"grad 'x = 1.0; y = frob(x)'", "frob"},
+      {"grad 'x = 1.0; x = 2.0; y = x * 2'", "cannot reassign leaf 'x'"},
+      {"grad 'x = 1.0; z = 2.0; y = x * 2'", "leaf 'z' is never used by the output 'y'"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const Result r = verigrad(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
+    EXPECT_EQ(r.out.find("terminate called"), std::string::npos) << args;
+  }
+}
+
+TEST(CliGrad, DeepNestingIsAnErrorNotAStackOverflow) {
+  const std::string path = temp("deep.py");
+  std::ofstream(path) << "x = 1.0\ny = " << std::string(100000, '(') << "x" << std::string(100000, ')')
+                      << "\n";
+  const Result r = verigrad("grad -f " + path);
+  EXPECT_EQ(r.exit_code, 2) << r.out.substr(0, 500);
+  EXPECT_NE(r.out.find("nested too deeply"), std::string::npos) << r.out.substr(0, 500);
+}
+
 TEST(CliGrad, BadUsageExitsTwo) {
   EXPECT_EQ(verigrad("grad").exit_code, 2);
   EXPECT_EQ(verigrad("grad 'x = 1.0; y = x' -f /nonexistent").exit_code, 2);
