@@ -1,6 +1,7 @@
 // The verigrad command end to end: the real binary, its exit codes, JSON keys and output files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -161,7 +162,7 @@ TEST(CliGrad, BadUsageExitsTwo) {
   EXPECT_EQ(verigrad("grad 'x = 1.0; y = x' -f /nonexistent").exit_code, 2);
   EXPECT_EQ(verigrad("grad -f /nonexistent/file.py").exit_code, 2);
   EXPECT_EQ(verigrad("grad 'x = 1.0; y = q'").exit_code, 2);
-  EXPECT_EQ(verigrad("grad 'x = 1.0; y = x' --dot /nonexistent/g.dot").exit_code, 2);
+  EXPECT_EQ(verigrad("grad 'x = 1.0; y = x' --dot /proc/version/g.dot").exit_code, 2);  // under a file
   EXPECT_EQ(verigrad("grad --bogus").exit_code, 2);
   EXPECT_EQ(verigrad("frobnicate").exit_code, 2);
   EXPECT_EQ(verigrad("").exit_code, 2);
@@ -180,6 +181,59 @@ TEST(CliGrad, MissingDotBinaryIsAClearError) {
   EXPECT_EQ(WEXITSTATUS(status), 2);
   EXPECT_NE(out.find("'dot'"), std::string::npos) << out;
   EXPECT_FALSE(std::ifstream(temp("nodot2.svg")).good());
+}
+
+TEST(CliOutput, SymlinksAreWrittenThroughNotReplaced) {
+  const std::string target = temp("target.dot"), link = temp("link.dot");
+  std::remove(link.c_str());
+  std::ofstream(target) << "old";
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  ASSERT_EQ(verigrad("grad 'x = 1.0; y = x * 2' --dot " + link).exit_code, 0);
+  EXPECT_TRUE(file_starts_with(target, "digraph"));
+  char buf[512];
+  EXPECT_GT(::readlink(link.c_str(), buf, sizeof buf), 0);  // still a symlink
+}
+
+TEST(CliOutput, DotToStandardOutput) {
+  const Result r = verigrad("grad 'x = 1.0; y = x * 2' --dot -");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("digraph verigrad"), std::string::npos);
+}
+
+TEST(CliOutput, FullDiskIsAnError) {
+  // Standard error goes to the full disk too (the helper redirects it after stdout), so only the exit
+  // code can speak here.
+  EXPECT_EQ(verigrad("grad 'x = 1.0; y = x * 2' > /dev/full").exit_code, 2);
+  EXPECT_EQ(verigrad("train --steps 2 --json > /dev/full").exit_code, 2);
+}
+
+TEST(CliOutput, MissingOutputFoldersAreCreated) {
+  const std::string dir = temp("made/on/demand");
+  ASSERT_EQ(verigrad("grad 'x = 1.0; y = x * 2' --dot " + dir + "/g.dot").exit_code, 0);
+  EXPECT_TRUE(file_starts_with(dir + "/g.dot", "digraph"));
+}
+
+TEST(CliLimits, HugeGraphsAreRefusedUpFront) {
+  Result r = verigrad("train --samples 1000000 --steps 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("GiB"), std::string::npos) << r.out;
+  r = verigrad("train --hidden 4096,4096 --steps 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--hidden"), std::string::npos) << r.out;
+}
+
+TEST(CliLimits, UnknownCommandIsNamed) {
+  const Result r = verigrad("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("unknown command 'frobnicate'"), std::string::npos) << r.out;
+}
+
+TEST(CliFuzz, SecondsAloneRunsForThatLong) {
+  const Result r = verigrad("fuzz --seconds 1 --seed 9 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_GE(j.at("seconds").get<double>(), 1.0);
+  EXPECT_GT(j.at("cases").get<int>(), 0);
 }
 
 TEST(CliHelp, HelpAndVersion) {
@@ -286,7 +340,7 @@ TEST(CliTrain, OutOfRangeFlagsExitTwoWithAMessage) {
       {"train --loss hinge", "hinge"},
       {"train --hidden 16,,4", "--hidden"},
       {"train --noise -1", "--noise"},
-      {"train --csv /nonexistent/x.csv", "/nonexistent"},
+      {"train --csv /proc/version/x.csv", "/proc/version"},
       {"train --dataset blobs", "--loss ce"},
       {"eval --model /nonexistent.txt", "/nonexistent.txt"},
   };

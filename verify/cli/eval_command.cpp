@@ -39,6 +39,7 @@ int run_eval(const EvalOptions& o) {
       throw UsageError(e.what());
     }
   }();
+  check_memory(static_cast<double>(data.size()), model.nin(), model.nouts());
   nn::Evaluation result;
   try {
     result = nn::evaluate(model, data, loss);

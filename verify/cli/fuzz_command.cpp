@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <random>
 #include <sstream>
 
@@ -26,8 +27,8 @@ CLI::App* add_fuzz_command(CLI::App& app, FuzzOptions& o) {
       "Examples:\n"
       "  verigrad fuzz --cases 10000\n"
       "  verigrad fuzz --seconds 60 --seed 42 --json");
-  cmd->add_option("--cases", o.cases, "Number of cases (>= 1)")->capture_default_str();
-  cmd->add_option("--seconds", o.seconds, "Stop after this many seconds");
+  cmd->add_option("--cases", o.cases, "Number of cases (>= 1) [default: 1000, or no limit with --seconds]");
+  cmd->add_option("--seconds", o.seconds, "Run for this many seconds (with --cases: whichever ends first)");
   cmd->add_option("--seed", o.seed, "Seed (printed, so a failure can be reproduced) [default: random]");
   cmd->add_option("--max-nodes", o.max_nodes, "Largest generator size (about 5 per op)")
       ->capture_default_str();
@@ -108,8 +109,13 @@ std::optional<Failure> run_case(std::uint64_t seed, std::uint64_t index, int siz
 }  // namespace
 
 int run_fuzz(const FuzzOptions& o) {
-  if (o.cases < 1) throw UsageError("--cases must be at least 1, got " + std::to_string(o.cases));
-  if (o.seconds && !(*o.seconds > 0)) throw UsageError("--seconds must be positive");
+  if (o.cases && *o.cases < 1)
+    throw UsageError("--cases must be at least 1, got " + std::to_string(*o.cases));
+  if (o.seconds && !(*o.seconds > 0 && *o.seconds <= 1e7)) {
+    throw UsageError("--seconds must be from 0 to 10000000, got " + std::to_string(*o.seconds));
+  }
+  const int cases = o.cases.value_or(o.seconds ? std::numeric_limits<int>::max() : 1000);
+  // The generator size sweeps from 1 to max_nodes over the run (by case count, or by time).
   if (o.max_nodes < 1 || o.max_nodes > 10000) {
     throw UsageError("--max-nodes must be from 1 to 10000, got " + std::to_string(o.max_nodes));
   }
@@ -119,18 +125,18 @@ int run_fuzz(const FuzzOptions& o) {
   std::optional<Failure> first;
   int failures = 0;
   int done = 0;
-  for (; done < o.cases; ++done) {
+  for (; done < cases; ++done) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (o.seconds && elapsed > *o.seconds) break;
-    // Sizes sweep from small to max_nodes, as rapidcheck's do.
-    const int size = 1 + static_cast<int>((static_cast<long long>(done) * o.max_nodes) / o.cases);
+    const double progress = o.cases ? static_cast<double>(done) / cases : elapsed / *o.seconds;
+    const int size = 1 + static_cast<int>(progress * (o.max_nodes - 1));
     std::optional<Failure> f = run_case(seed, static_cast<std::uint64_t>(done), size);
     if (f) {
       ++failures;
       if (!first) first = std::move(f);
     }
-    if (terminal && (done % 10 == 0 || done + 1 == o.cases)) {
-      std::printf("\rfuzz: %d/%d cases, %d failures, %.0f cases/s", done + 1, o.cases, failures,
+    if (terminal && (done % 10 == 0 || done + 1 == cases)) {
+      std::printf("\rfuzz: %d cases, %d failures, %.0f cases/s", done + 1, failures,
                   (done + 1) / std::max(elapsed, 1e-9));
       std::fflush(stdout);
     }

@@ -9,8 +9,8 @@
 namespace verigrad::verify::cli {
 
 struct FuzzOptions {
-  int cases = 1000;
-  std::optional<double> seconds;  // stop after this long even if fewer cases ran
+  std::optional<int> cases;       // default 1000, or unlimited when only --seconds is given
+  std::optional<double> seconds;  // stop after this long
   std::optional<std::uint64_t> seed;
   int max_nodes = 100;  // generator size: expressions grow up to about max_nodes / 5 ops
   bool json = false;

@@ -35,12 +35,17 @@ CLI::App* add_grad_command(CLI::App& app, GradOptions& o) {
       ->type_name("NAME");
   cmd->add_flag("--json", o.json, "Print one JSON object instead of the table");
   cmd->add_flag("--nodes", o.nodes, "Also list every intermediate node");
-  cmd->add_option("--dot", o.dot, "Write the graph as Graphviz DOT to FILE")->type_name("FILE");
+  cmd->add_option("--dot", o.dot, "Write the graph as Graphviz DOT to FILE ('-' for standard output)")
+      ->type_name("FILE");
   cmd->add_option("--svg", o.svg, "Render the graph to FILE with Graphviz's dot")->type_name("FILE");
   return cmd;
 }
 
 namespace {
+
+// Graphviz's layout grows much faster than the graph: past a few thousand nodes it runs for minutes.
+// The DOT text has no such limit.
+constexpr std::size_t kMaxSvgNodes = 3000;
 
 std::string load_source(const GradOptions& o) {
   if (!o.program.empty() && !o.file.empty())
@@ -94,6 +99,11 @@ void print_table(const std::vector<Line>& lines) {
 void write_graph(const GradOptions& o, const Value& root, const Report& report) {
   if (o.dot.empty() && o.svg.empty()) return;
   const std::string dot = to_dot(root, dot_options(report));
+  if (!o.svg.empty() && report.rows.size() > kMaxSvgNodes) {
+    throw UsageError("--svg: the graph has " + std::to_string(report.rows.size()) +
+                     " nodes; Graphviz lays out at most " + std::to_string(kMaxSvgNodes) +
+                     " in reasonable time (--dot FILE writes any size)");
+  }
   if (!o.dot.empty()) write_file_atomic(o.dot, dot);
   if (!o.svg.empty()) {
     const std::string dot_program = find_program("dot");
@@ -117,6 +127,7 @@ int run_grad(const GradOptions& o) {
   const std::string source = load_source(o);
   check_writable("--dot", o.dot);
   check_writable("--svg", o.svg);
+  if (!o.svg.empty()) require_program("dot", "--svg");
   std::optional<std::string> output;
   if (!o.output.empty()) output = o.output;
   Program program = [&] {
@@ -128,7 +139,7 @@ int run_grad(const GradOptions& o) {
   }();
   const Value& root = program.root;
   const Report report = check(root);  // leaves every grad as it found it
-  Value(root).backward();               // so our grads show in the picture, as after micrograd's backward()
+  Value(root).backward();             // so our grads show in the picture, as after micrograd's backward()
   const double numeric_value = evaluate_forward(root);
 
   std::unordered_map<const void*, const NodeRow*> rows;

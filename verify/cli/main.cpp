@@ -37,6 +37,15 @@ int main(int argc, char** argv) {
   cli::FuzzOptions fuzz;
   CLI::App* fuzz_cmd = cli::add_fuzz_command(app, fuzz);
 
+  // CLI11 reports an unknown first word as "A subcommand is required"; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string first = argv[1];
+    if (first != "grad" && first != "train" && first != "eval" && first != "fuzz") {
+      std::cerr << "verigrad: error: unknown command '" << first << "' (expected grad, train, eval or fuzz)\n"
+                << "Run 'verigrad --help' for usage.\n";
+      return cli::kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -52,10 +61,18 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (grad_cmd->parsed()) return cli::run_grad(grad);
-    if (train_cmd->parsed()) return cli::run_train(train);
-    if (eval_cmd->parsed()) return cli::run_eval(eval);
-    if (fuzz_cmd->parsed()) return cli::run_fuzz(fuzz);
+    int code = cli::kExitBadInput;
+    if (grad_cmd->parsed()) code = cli::run_grad(grad);
+    if (train_cmd->parsed()) code = cli::run_train(train);
+    if (eval_cmd->parsed()) code = cli::run_eval(eval);
+    if (fuzz_cmd->parsed()) code = cli::run_fuzz(fuzz);
+    // A full disk or a closed pipe must not pass for success.
+    std::cout.flush();
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0 || !std::cout) {
+      std::cerr << "verigrad: error: cannot write standard output\n";
+      return cli::kExitBadInput;
+    }
+    return code;
   } catch (const cli::UsageError& e) {
     // Parse errors already read "error: line L, column C: ..."; everything else gets the prefix.
     const std::string what = e.what();

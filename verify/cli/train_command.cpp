@@ -23,7 +23,8 @@ void add_data_options(CLI::App& cmd, DataOptions& o) {
   cmd.add_option("--dataset", o.dataset, "moons|circles|xor|blobs|spiral")->capture_default_str();
   cmd.add_option("--samples", o.samples, "Number of points (>= 2)")->capture_default_str();
   cmd.add_option("--noise", o.noise, "Gaussian noise on the points (>= 0)")->capture_default_str();
-  cmd.add_option("--seed", o.seed, "Seed for the data (and train's initial weights)")->capture_default_str();
+  cmd.add_option("--seed", o.seed, "Seed for the data (train: and the initial weights)")
+      ->capture_default_str();
 }
 
 nn::Dataset make_data(const DataOptions& o) {
@@ -105,6 +106,33 @@ auto flag(const std::string& name, F f) {
   }
 }
 
+}  // namespace
+
+// A full-batch step keeps the whole graph: per sample and neuron a Dot node (48 bytes) with an
+// operand array (8 bytes per operand), an activation node and the handles around them. Refuse what
+// would not fit comfortably instead of letting the kernel kill us halfway.
+constexpr double kMaxGraphBytes = 4.0 * (1ULL << 30);
+
+void check_memory(double samples, int nin, const std::vector<int>& widths) {
+  double per_sample = 0.0;
+  int fan_in = nin;
+  for (int w : widths) {
+    per_sample += static_cast<double>(w) * (8.0 * (2.0 * fan_in + 1.0) + 3 * 48.0);
+    fan_in = w;
+  }
+  const double bytes = samples * per_sample;
+  if (bytes > kMaxGraphBytes) {
+    char msg[200];
+    std::snprintf(msg, sizeof msg,
+                  "a training step would need about %.1f GiB for its graph (limit %.0f GiB); "
+                  "use fewer --samples or narrower --hidden",
+                  bytes / (1ULL << 30), kMaxGraphBytes / (1ULL << 30));
+    throw UsageError(msg);
+  }
+}
+
+namespace {
+
 Setup make_setup(const TrainOptions& o) {
   check_ranges(o);
   nn::Dataset data = make_data(o.data);
@@ -115,6 +143,7 @@ Setup make_setup(const TrainOptions& o) {
   }
   std::vector<int> widths = parse_int_list("--hidden", o.hidden);
   widths.push_back(loss == nn::LossKind::CrossEntropy ? data.nclasses : 1);
+  check_memory(static_cast<double>(data.size()), data.nin, widths);
   nn::MLPOptions mo;
   mo.hidden = flag("--activation", [&] { return nn::parse_activation(o.activation); });
   mo.seed = o.data.seed;
@@ -149,6 +178,10 @@ void save_model(const nn::MLP& model, const std::string& path) {
   } catch (const std::runtime_error& e) {
     throw UsageError(e.what());
   }
+}
+
+std::string join_path(const std::string& dir, const std::string& file) {
+  return dir.empty() || dir.back() == '/' ? dir + file : dir + "/" + file;
 }
 
 // "16, 16, " for the hidden layers of MLP(2, [16, 16, 1]).
@@ -228,7 +261,10 @@ void print_progress(int step, int steps, double loss, double accuracy) {
 
 int run_train(const TrainOptions& o) {
   Setup s = make_setup(o);
-  if (!o.plot.empty()) make_directory(o.plot);
+  if (!o.plot.empty()) {
+    require_program("gnuplot", "--plot");
+    make_directory(o.plot);
+  }
   check_writable("--csv", o.csv);
   check_writable("--save", o.save);
   std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(o, s);
@@ -328,7 +364,8 @@ int run_train(const TrainOptions& o) {
           t.rtol, t.atol);
     }
     if (!o.plot.empty())
-      std::printf("pictures: %s/loss.png %s/boundary.png\n", o.plot.c_str(), o.plot.c_str());
+      std::printf("pictures: %s %s\n", join_path(o.plot, "loss.png").c_str(),
+                  join_path(o.plot, "boundary.png").c_str());
     if (!o.csv.empty()) std::printf("table: %s\n", o.csv.c_str());
     if (!o.save.empty()) std::printf("model: %s\n", o.save.c_str());
   }

@@ -43,6 +43,10 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& options);
 // The dataset the flags describe; throws UsageError for bad names and out-of-range sizes.
 nn::Dataset make_data(const DataOptions& options);
 
+// Throws UsageError if a full-batch step on `samples` samples through layers of these widths would
+// need more memory than verigrad allows itself.
+void check_memory(double samples, int nin, const std::vector<int>& widths);
+
 // Returns the exit code (kExitAgree, or kExitDisagree when --mirror saw a divergence).
 int run_train(const TrainOptions& options);
 

@@ -36,7 +36,27 @@ bool write_all(int fd, const std::string& content) {
 
 }  // namespace
 
+namespace {
+
+// A symlink, device, pipe or standard output ("-"): written through in place, never replaced.
+void write_through(const std::string& path, const std::string& content) {
+  const int fd =
+      path == "-" ? ::dup(STDOUT_FILENO) : ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CREAT, 0644);
+  if (fd < 0) throw UsageError("cannot write '" + path + "': " + reason());
+  const bool ok = write_all(fd, content);
+  const std::string why = ok ? "" : reason();
+  if (::close(fd) != 0 && ok) throw UsageError("cannot write '" + path + "': " + reason());
+  if (!ok) throw UsageError("cannot write '" + path + "': " + why);
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& content) {
+  struct stat st {};
+  if (path == "-" || (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))) {
+    write_through(path, content);
+    return;
+  }
   std::string tmp = path + ".tmp.XXXXXX";
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) throw UsageError("cannot write '" + path + "': " + reason());
@@ -56,15 +76,22 @@ void write_file_atomic(const std::string& path, const std::string& content) {
 }
 
 void check_writable(const std::string& flag, const std::string& path) {
-  if (path.empty()) return;
+  if (path.empty() || path == "-") return;
   const std::size_t slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     throw UsageError(flag + ": cannot write '" + path + "': is a directory");
   }
+  if (::stat(dir.c_str(), &st) != 0) {
+    try {
+      make_directory(dir);  // like --plot DIR: missing folders are created
+    } catch (const UsageError& e) {
+      throw UsageError(flag + ": " + e.what());
+    }
+  }
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw UsageError(flag + ": cannot write '" + path + "': folder '" + dir + "' does not exist");
+    throw UsageError(flag + ": cannot write '" + path + "': '" + dir + "' is not a folder");
   }
   if (::access(dir.c_str(), W_OK) != 0) {
     throw UsageError(flag + ": cannot write '" + path + "': folder '" + dir + "' is not writable");
@@ -135,7 +162,9 @@ std::string find_program(const std::string& name) {
   std::stringstream dirs(path);
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    std::string candidate = dir.empty() ? "." : dir;
+    candidate += "/";
+    candidate += name;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
@@ -168,5 +197,11 @@ int run_program(const std::string& path, const std::vector<std::string>& args, c
 }
 
 bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) != 0; }
+
+void require_program(const std::string& name, const std::string& why) {
+  if (find_program(name).empty()) {
+    throw UsageError(why + " needs '" + name + "', which is not on PATH (scripts/setup installs it)");
+  }
+}
 
 }  // namespace verigrad::verify::cli

@@ -21,12 +21,14 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Writes content to path through a temporary file in the same folder and a rename, so readers never
-// see a half-written file. Throws UsageError naming the path and the reason.
+// Writes content to a regular file through a temporary file in the same folder and a rename, so
+// readers never see a half-written file. A symlink, device or pipe is written through in place (never
+// replaced), and "-" is standard output. Throws UsageError naming the path and the reason.
 void write_file_atomic(const std::string& path, const std::string& content);
 
-// Throws UsageError (naming the flag and the path) unless a file can be created at path: checked
-// before long work starts, so a bad output path fails fast instead of after training.
+// Throws UsageError (naming the flag and the path) unless a file can be created at path, creating
+// missing parent folders: checked before long work starts, so a bad output path fails fast instead of
+// after training.
 void check_writable(const std::string& flag, const std::string& path);
 
 // Creates dir (and its parents) if needed; throws UsageError if it cannot.
@@ -49,5 +51,8 @@ std::string find_program(const std::string& name);
 int run_program(const std::string& path, const std::vector<std::string>& args, const std::string& input = "");
 
 bool stdout_is_terminal();
+
+// Throws UsageError unless the program `name` is on PATH; `why` says which flag needs it.
+void require_program(const std::string& name, const std::string& why);
 
 }  // namespace verigrad::verify::cli
