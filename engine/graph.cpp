@@ -189,12 +189,6 @@ std::string dot_escape(const std::string& s) {
   return out;
 }
 
-std::string fixed4(double x) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.4f", x);
-  return buf;
-}
-
 // The op as the picture and the program show it: "+", "tanh", "**2".
 std::string op_label(const Value& v) {
   if (v.op() == Op::PowConst) return "**" + format_double(v.exponent());
@@ -211,6 +205,12 @@ std::size_t node_count(const Value& root) {
 }
 
 std::vector<Value> topological_order(const Value& root) { return ordered_values(root); }
+
+std::string format_fixed4(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f", x);
+  return buf;
+}
 
 std::string format_double(double x) {
   if (std::isnan(x)) return "nan";
@@ -234,8 +234,8 @@ void write_dot(std::ostream& os, const Value& root, const DotOptions& options) {
      << "  node [shape=record, fontname=\"Helvetica\"];\n";
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const Value& v = nodes[i];
-    os << "  n" << i << " [label=\"{ " << dot_escape(v.label()) << " | data " << fixed4(v.data())
-       << " | grad " << fixed4(v.grad());
+    os << "  n" << i << " [label=\"{ " << dot_escape(v.label()) << " | data " << format_fixed4(v.data())
+       << " | grad " << format_fixed4(v.grad());
     if (options.extra_fields) {
       for (const std::string& field : options.extra_fields(v)) os << " | " << dot_escape(field);
     }

@@ -45,6 +45,9 @@ std::string to_program(const Value& root);
 // with a label wins it), and the rest are x1, x2, ... (leaves) and t1, t2, ... (inner nodes).
 std::vector<std::string> node_names(const std::vector<Value>& order);
 
+// x with four decimals, as DOT records show data and grad (micrograd's draw_dot).
+std::string format_fixed4(double x);
+
 // Shortest text that reads back as exactly x ("2", "0.1", "-1e-300", "nan", "inf").
 std::string format_double(double x);
 

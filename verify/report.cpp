@@ -143,14 +143,9 @@ DotOptions dot_options(const Report& report) {
     auto it = index->find(v.id());
     if (it == index->end()) return {};
     const NodeRow& row = (*rows)[it->second];
-    // Four decimals, as the engine's own data and grad fields (micrograd's draw_dot); a diverging node
-    // is drawn red, and the table has every digit.
-    auto four = [](double x) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.4f", x);
-      return std::string(buf);
-    };
-    return {"torch data " + four(row.value.torch), "torch grad " + four(row.grad.torch)};
+    // Four decimals, as the engine's own data and grad fields; a diverging node is drawn red, and the
+    // table has every digit.
+    return {"torch data " + format_fixed4(row.value.torch), "torch grad " + format_fixed4(row.grad.torch)};
   };
   options.highlight = [index, rows](const Value& v) {
     auto it = index->find(v.id());

@@ -26,12 +26,7 @@ CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
 
 int run_eval(const EvalOptions& o) {
   const nn::Dataset data = make_data(o.data);
-  nn::LossKind loss;
-  try {
-    loss = nn::parse_loss_kind(o.loss);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--loss: ") + e.what());
-  }
+  const nn::LossKind loss = for_flag("--loss", [&] { return nn::parse_loss_kind(o.loss); });
   nn::MLP model = [&] {
     try {
       return nn::load(o.model);

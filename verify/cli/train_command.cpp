@@ -33,11 +33,7 @@ nn::Dataset make_data(const DataOptions& o) {
   }
   if (!(o.noise >= 0 && o.noise <= 100))
     throw UsageError("--noise must be from 0 to 100, got " + std::to_string(o.noise));
-  try {
-    return nn::make_dataset(o.dataset, o.samples, o.noise, o.seed);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--dataset: ") + e.what());
-  }
+  return for_flag("--dataset", [&] { return nn::make_dataset(o.dataset, o.samples, o.noise, o.seed); });
 }
 
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
@@ -96,16 +92,6 @@ void check_ranges(const TrainOptions& o) {
   if (o.activation == "linear") throw UsageError("--activation: hidden layers need relu, tanh or sigmoid");
 }
 
-// Turns nn's std::invalid_argument (bad names, bad sizes) into usage errors naming the flag.
-template <typename F>
-auto flag(const std::string& name, F f) {
-  try {
-    return f();
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(name + ": " + e.what());
-  }
-}
-
 }  // namespace
 
 // A full-batch step keeps the whole graph: per sample and neuron a Dot node (48 bytes) with an
@@ -136,7 +122,7 @@ namespace {
 Setup make_setup(const TrainOptions& o) {
   check_ranges(o);
   nn::Dataset data = make_data(o.data);
-  const nn::LossKind loss = flag("--loss", [&] { return nn::parse_loss_kind(o.loss); });
+  const nn::LossKind loss = for_flag("--loss", [&] { return nn::parse_loss_kind(o.loss); });
   if (data.nclasses > 2 && loss != nn::LossKind::CrossEntropy) {
     throw UsageError("--loss " + o.loss + " needs two classes, and " + o.data.dataset + " has " +
                      std::to_string(data.nclasses) + "; use --loss ce");
@@ -145,7 +131,7 @@ Setup make_setup(const TrainOptions& o) {
   widths.push_back(loss == nn::LossKind::CrossEntropy ? data.nclasses : 1);
   check_memory(static_cast<double>(data.size()), data.nin, widths);
   nn::MLPOptions mo;
-  mo.hidden = flag("--activation", [&] { return nn::parse_activation(o.activation); });
+  mo.hidden = for_flag("--activation", [&] { return nn::parse_activation(o.activation); });
   mo.seed = o.data.seed;
   const bool sgd = o.optimizer == "sgd";
   const std::string schedule = o.schedule.empty() ? (sgd ? "linear" : "constant") : o.schedule;

@@ -21,6 +21,16 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Runs f; nn's std::invalid_argument (bad names, bad sizes) becomes a UsageError naming the flag.
+template <typename F>
+auto for_flag(const std::string& flag, F f) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(flag + ": " + e.what());
+  }
+}
+
 // Writes content to a regular file through a temporary file in the same folder and a rename, so
 // readers never see a half-written file. A symlink, device or pipe is written through in place (never
 // replaced), and "-" is standard output. Throws UsageError naming the path and the reason.
