@@ -44,8 +44,14 @@ const Case kCases[] = {
     {"UnknownFunction", "a = 1.0\ny = foo(a)", "error: line 2, column 5: unknown function 'foo'"},
     {"FloatIsNotAFunction", "y = float('nan')", "error: line 1, column 5: unknown function 'float'"},
     {"UnknownMethod", "a = 1.0\ny = a.softplus()", "error: line 2, column 7: unknown method 'softplus'"},
-    {"AttributeIsNotAMethod", "a = 1.0\ny = a.data * 2", "error: line 2, column 7: unknown method 'data'"},
-    {"MethodWithoutCall", "a = 1.0\ny = a.relu + 1", "error: line 2, column 12: expected '(' after 'relu'"},
+    {"UnknownAttribute", "a = Value(1.0)\ny = a.dat * 2",
+     "error: line 2, column 7: unknown attribute 'dat' (a Value has data, grad and label)"},
+    {"PrivateAttribute", "a = Value(1.0)\nb = a * 2\nb._prev",
+     "error: line 3, column 3: unknown attribute '_prev' (a Value has data, grad and label)"},
+    {"MethodWithoutCall", "a = 1.0\ny = a.relu + 1",
+     "error: line 2, column 7: 'relu' is a method; call it as .relu()"},
+    {"AttributeOfANumber", "a = Value(1.0)\nk = a.data\ny = k.data",
+     "error: line 3, column 7: a number has no attribute 'data' (Values have data, grad and label)"},
     {"FunctionArity", "a = 1.0\ny = relu(a, a)", "error: line 2, column 5: relu() takes 1 argument, got 2"},
     {"FunctionNoArguments", "y = exp()", "error: line 1, column 5: exp() takes 1 argument, got 0"},
     {"PowArity", "a = 1.0\ny = pow(a)", "error: line 2, column 5: pow() takes 2 arguments, got 1"},
@@ -54,28 +60,24 @@ const Case kCases[] = {
     {"KeywordArgument", "a = 1.0\ny = relu(x=a)",
      "error: line 2, column 10: relu() takes no keyword arguments"},
     {"ValueArity", "y = Value(1.0, 2.0)", "error: line 1, column 5: Value() takes 1 argument, got 2"},
-    {"ValueOfAValue", "a = 1.0\ny = Value(a)", "error: line 2, column 11: Value() takes a constant number"},
+    {"ValueOfAValue", "a = Value(1.0)\ny = Value(a)",
+     "error: line 2, column 11: Value() takes a number, and this is a Value (use its .data)"},
+    {"ValueOfAString", "y = Value('1.0')", "error: line 1, column 11: Value() takes a number, not a string"},
+    {"ValueDataTwice", "y = Value(1.0, data=2.0)",
+     "error: line 1, column 5: Value() takes 1 argument, got 2"},
     {"ValueBadKeyword", "y = Value(1.0, grad=2)",
      "error: line 1, column 16: Value() got an unexpected keyword argument 'grad'"},
     {"ValueLabelNotAString", "y = Value(1.0, label=2)",
      "error: line 1, column 16: label must be a string literal"},
     {"FunctionUsedAsName", "a = 1.0\ny = a * relu",
      "error: line 2, column 9: 'relu' is a function; call it as relu(...)"},
-    {"UnusedLeaf", "a = 1.0\nz = 2.0\ng = a * 2",
-     "error: line 2, column 1: leaf 'z' is never used by the output 'g'"},
-    {"ReassignedLeaf", "a = 1.0\na = 2.0",
-     "error: line 2, column 1: cannot reassign leaf 'a' (defined at line 1, column 1)"},
-    {"RebindingALeafName", "a = 1.0\nb = a * 2\na = b + 1",
-     "error: line 3, column 1: cannot reassign leaf 'a' (defined at line 1, column 1)"},
-    {"CompoundAssignmentToLeaf", "  a = Value(1.0)\na += 1",
-     "error: line 2, column 1: cannot reassign leaf 'a' (defined at line 1, column 3)"},
-    {"LeafTakesABoundName", "a = 1.0\nc = a + 1\nc = 3.0",
-     "error: line 3, column 1: 'c' is already bound (line 2, column 1); a leaf needs a new name"},
     {"EmptyProgram", "", "error: line 1, column 1: empty program (nothing is assigned)"},
     {"OnlyComments", "# nothing here\n\n   \n",
      "error: line 1, column 1: empty program (nothing is assigned)"},
     {"OnlyPrints", "import math\nprint('hi')\n",
      "error: line 1, column 1: empty program (nothing is assigned)"},
+    {"FunctionNeverCalled", "def lol():\n  a = Value(1.0)\n",
+     "error: line 1, column 1: empty program (nothing is assigned; lol() is defined but never called)"},
     {"NumberOutOfRange", "a = 1e999", "error: line 1, column 5: number '1e999' is out of range"},
     {"NegativeNumberOutOfRange", "a = -1e999", "error: line 1, column 6: number '1e999' is out of range"},
     {"HugeInteger", "a = 1" + std::string(400, '0'),
@@ -89,8 +91,8 @@ const Case kCases[] = {
     {"ExponentWithoutDigits", "a = 1e+", "error: line 1, column 5: invalid number literal '1e+'"},
     {"UnclosedParen", "a = 1.0\ny = (a + 1",
      "error: line 2, column 11: expected ')' to close the '(' at line 2, column 5, found end of input"},
-    {"UnclosedParenAtEndOfLine", "a = 1.0\ny = (a + 1\nz = 2",
-     "error: line 2, column 11: expected ')' to close the '(' at line 2, column 5, found end of line"},
+    {"UnclosedParenJoinsLines", "a = 1.0\ny = (a + 1\nz = 2",
+     "error: line 3, column 1: expected ')' to close the '(' at line 2, column 5, found 'z'"},
     {"UnclosedCall", "a = 1.0\ny = relu(a",
      "error: line 2, column 11: expected ',' or ')' after an argument of relu(), found end of input"},
     {"UnclosedPrint", "a = 1.0\nprint(a, (a)",
@@ -101,13 +103,35 @@ const Case kCases[] = {
      "error: line 2, column 10: expected end of statement, found 'a'"},
     {"FloorDivision", "a = 1.0\ny = a // 2",
      "error: line 2, column 7: expected end of statement, found '//'"},
-    {"NotAnAssignment", "a = 1.0\na + 1",
-     "error: line 2, column 3: expected '=', '+=', '-=', '*=' or '/=' after 'a', found '+'"},
+    {"AssignmentToAnExpression", "a = 1.0\na + 1 = 2",
+     "error: line 2, column 7: chained assignment and assignment to an expression are not supported"},
+    {"ChainedAssignment", "b = 1.0\na = b = 2.0",
+     "error: line 2, column 7: chained assignment and assignment to an expression are not supported"},
+    {"TupleAssignment", "a = 1.0\nb = 2.0\na, b = b, a",
+     "error: line 3, column 2: tuples are not supported; write one assignment per statement"},
     {"PowerAssignment", "a = 1.0\nb = a * 1\nb **= 2",
-     "error: line 3, column 3: expected '=', '+=', '-=', '*=' or '/=' after 'b', found '**='"},
-    {"StatementStartsWithNumber", "3 = a", "error: line 1, column 1: expected a statement, found '3'"},
+     "error: line 3, column 3: expected end of statement, found '**='"},
+    {"StatementStartsWithNumber", "3 = a",
+     "error: line 1, column 3: chained assignment and assignment to an expression are not supported"},
+    {"StatementStartsWithOperator", "* a", "error: line 1, column 1: expected a statement, found '*'"},
     {"EmptyStatement", "a = 1;;", "error: line 1, column 7: expected a statement before ';'"},
-    {"Keyword", "for = 1", "error: line 1, column 1: unsupported keyword 'for'"},
+    {"Loop", "a = Value(1.0)\nfor k in range(20):\n  a = a * 2",
+     "error: line 2, column 1: loops are not supported: write the steps out, one statement each (to train "
+     "the "
+     "lecture's MLP, use 'verigrad train --dataset toy')"},
+    {"WhileLoop", "while a:",
+     "error: line 1, column 1: loops are not supported: write the steps out, one statement "
+     "each (to train the lecture's MLP, use 'verigrad train --dataset toy')"},
+    {"Conditional", "a = Value(1.0)\nif a.data > 0:",
+     "error: line 2, column 1: conditionals are not supported: keep "
+     "the branch you want"},
+    {"ClassDefinition", "class Value:\n  pass",
+     "error: line 1, column 1: class definitions are not supported: Value is built in; paste the code that "
+     "uses it"},
+    {"Return", "return 1",
+     "error: line 1, column 1: 'return' is not supported: functions here take no arguments "
+     "and return nothing"},
+    {"Keyword", "with = 1", "error: line 1, column 1: unsupported keyword 'with'"},
     {"KeywordInExpression", "a = 1.0\ny = a if a else a",
      "error: line 2, column 7: expected end of statement, found 'if'"},
     {"LambdaInExpression", "y = lambda", "error: line 1, column 5: unsupported keyword 'lambda'"},
@@ -117,9 +141,11 @@ const Case kCases[] = {
      "error: line 1, column 6: unexpected control byte 0x00"},
     {"ControlByteInComment", "a = 1.0 # \x01\n", "error: line 1, column 11: unexpected control byte 0x01"},
     {"StringOutsidePrint", "a = 'x'",
-     "error: line 1, column 5: string literals are only allowed in print(...) and Value(..., label=...)"},
+     "error: line 1, column 5: string literals are only allowed in print(...), labels and Value(..., "
+     "label=...)"},
     {"StringArgument", "y = relu('x')",
-     "error: line 1, column 10: string literals are only allowed in print(...) and Value(..., label=...)"},
+     "error: line 1, column 10: string literals are only allowed in print(...), labels and Value(..., "
+     "label=...)"},
     {"UnterminatedString", "print('abc", "error: line 1, column 7: unterminated string literal"},
     {"UnterminatedFString", "x = 1.0\nprint(f\"{x}\n)",
      "error: line 2, column 7: unterminated string literal"},
@@ -138,6 +164,80 @@ const Case kCases[] = {
     {"BackwardWithArguments", "a = 1.0\na.backward(2)",
      "error: line 2, column 12: backward() takes no arguments"},
     {"BackwardOfUnknownName", "a = 1.0\nq.backward()", "error: line 2, column 1: unknown name 'q'"},
+    // Statement forms of micrograd's lecture, each with its error.
+    {"LabelNotAString", "a = Value(1.0)\na.label = 2", "error: line 2, column 9: label must be a string"},
+    {"LabelCompound", "a = Value(1.0)\na.label += 'x'", "error: line 2, column 9: a label is set with '='"},
+    {"UnknownAttributeSet", "a = Value(1.0)\na._op = '+'",
+     "error: line 2, column 3: a Value has data, grad and label; '_op' cannot be set here"},
+    {"DataFromAValue", "a = Value(1.0)\nb = Value(2.0)\na.data = b",
+     "error: line 3, column 8: a.data needs a number, and the right side is a Value (use its .data)"},
+    {"GradFromAString", "a = Value(1.0)\na.grad = 'x'",
+     "error: line 2, column 10: string literals are only allowed in print(...), labels and Value(..., "
+     "label=...)"},
+    {"DataOfANumber", "a = Value(1.0)\nk = a.data\nk.data = 2.0",
+     "error: line 3, column 1: 'k' is a number, not a Value: it has no .data"},
+    {"GradOfUnknownName", "q.grad = 1.0", "error: line 1, column 1: unknown name 'q'"},
+    {"GradDividedByZero", "a = Value(1.0)\na.grad /= 0", "error: line 2, column 8: division by zero"},
+    {"StaleData", "a = Value(2.0)\nb = Value(-3.0)\ne = a * b; e.label = 'e'\nL = e * 2\na.data += 0.01",
+     "error: line 5, column 1: a.data changed after 'e' (line 3, column 7) was computed from it, and the "
+     "output "
+     "'L' depends on 'e': its data is now stale (micrograd does not recompute it); build the expressions "
+     "again after changing data, as the lecture's update step does"},
+    {"StaleOutput", "a = Value(2.0)\nL = a * 3\na.data = 1.0",
+     "error: line 3, column 1: a.data changed after the output 'L' (line 2, column 7) was computed from it: "
+     "its "
+     "data is now stale (micrograd does not recompute it); build the expressions again after changing data, "
+     "as "
+     "the lecture's update step does"},
+    {"DataOfAComputedNode", "a = Value(2.0)\ne = a * 3\nL = e + 1\ne.data = 5.0",
+     "error: line 4, column 1: e.data is set, but it is computed by an operation, and the output 'L' depends "
+     "on "
+     "it: only a leaf's data can be set"},
+    {"BackwardStepInsideExpression", "a = Value(1.0)\ny = a._backward()",
+     "error: line 2, column 7: _backward() must be a statement of its own"},
+    {"BackwardStepWithArguments", "a = Value(1.0)\nb = a * a\nb._backward(1)",
+     "error: line 3, column 13: _backward() takes no arguments"},
+    {"BackwardOfANumber", "a = Value(1.0)\nk = a.data\nk.backward()",
+     "error: line 3, column 1: 'k' is a number, not a Value: it has no .backward"},
+    {"DrawDotArity", "a = Value(1.0)\ndraw_dot()",
+     "error: line 2, column 1: draw_dot() takes 1 argument, got 0"},
+    {"DrawDotOfANumber", "a = Value(1.0)\ndraw_dot(a.data)",
+     "error: line 2, column 10: draw_dot() takes a Value"},
+    {"DrawDotInAnExpression", "a = Value(1.0)\ng = draw_dot(a)",
+     "error: line 2, column 5: draw_dot(...) must be a statement of its own"},
+    {"DrawDotKeyword", "a = Value(1.0)\ndraw_dot(a, color='red')",
+     "error: line 2, column 13: draw_dot() got an unexpected keyword argument 'color'"},
+    {"PrintInAnExpression", "a = Value(1.0)\ny = print(a)",
+     "error: line 2, column 5: print(...) must be a statement of its own"},
+    {"FunctionWithParameters", "def f(x):\n  return x",
+     "error: line 1, column 7: functions with parameters are not supported: assign the values and paste the "
+     "body"},
+    {"DrawDotDefinition", "def draw_dot(root, format='svg'):\n  pass",
+     "error: line 1, column 5: draw_dot is built in here: leave out the definitions of draw_dot and trace"},
+    {"FunctionBodyOnTheDefLine", "def f(): a = 1.0",
+     "error: line 1, column 10: put the body of f() on its own indented lines"},
+    {"FunctionWithoutBody", "def f():\na = Value(1.0)",
+     "error: line 2, column 1: expected an indented block after 'def f():' on line 1"},
+    {"DefAfterSemicolon", "a = Value(1.0); def f():\n  pass",
+     "error: line 1, column 17: 'def' must begin its line"},
+    {"CallWithArguments", "def f():\n  a = Value(1.0)\nf(2)",
+     "error: line 3, column 3: f() takes no arguments (functions with parameters are not supported)"},
+    {"CallInAnExpression", "def f():\n  a = Value(1.0)\ny = f()",
+     "error: line 3, column 5: f() returns nothing here; call it as a statement of its own"},
+    {"FunctionAsAValue", "def f():\n  a = Value(1.0)\ny = f * 2",
+     "error: line 3, column 5: 'f' is a function; call it as f() on its own line"},
+    {"ErrorInsideAFunctionNamesItsLine", "def f():\n  a = Value(1.0)\n  b = a * q\nf()",
+     "error: line 3, column 11: unknown name 'q'"},
+    {"Recursion", "def f():\n  f()\nf()",
+     "error: line 2, column 3: function calls nested too deeply (limit 200)"},
+    {"ReturnInAFunction", "def f():\n  return\nf()",
+     "error: line 2, column 3: 'return' is not supported: functions here take no arguments and return "
+     "nothing"},
+    {"StringArithmeticOutsidePrint", "a = Value(1.0)\na.label = 'a' + 1",
+     "error: line 2, column 15: unsupported operand types for +: 'str' and 'int'"},
+    {"ModuloOfNumbers", "a = 7 % 2",
+     "error: line 1, column 7: '%' (remainder) is not supported; '%' formats strings in print(...)"},
+    {"ListOutsidePrint", "a = [1.0, 2.0]", "error: line 1, column 5: lists are not supported"},
     {"TabsCountAsOneColumn", "a = 1.0\n\ty =\ta *",
      "error: line 2, column 9: expected an expression after '*'"},
     {"DeepParentheses", "y = " + std::string(100000, '(') + "1" + std::string(100000, ')'),
@@ -174,8 +274,23 @@ TEST(ExprErrors, DeepPowerChain) {
 
 TEST(ExprErrors, UnknownOutput) {
   EXPECT_EQ(error_of("a = 1.0\n", "q"), "error: line 2, column 1: output 'q' is not assigned by the program");
-  EXPECT_EQ(error_of("a = 1.0\nz = 2.0\ng = a * z\n", "a"),
-            "error: line 2, column 1: leaf 'z' is never used by the output 'a'");
+  EXPECT_EQ(error_of("a = Value(1.0)\nk = a.data\n", "k"),
+            "error: line 3, column 1: output 'k' is a number, not a Value");
+  EXPECT_EQ(error_of("def lol():\n  a = Value(1.0)\nlol()\n", "lol"),
+            "error: line 4, column 1: output 'lol' is a function, not a Value");
+  EXPECT_EQ(error_of("a = 1.0\nz = 2.0\ng = a * z\n", "a"), "");  // z is simply not used by a
+}
+
+// Calls that multiply (each level calls the one below twice) stop at the statement budget, fast.
+TEST(ExprErrors, FunctionCallBudget) {
+  std::string source = "def f0():\n  a = Value(1.0)\n";
+  for (int k = 1; k <= 30; ++k) {
+    source += "def f" + std::to_string(k) + "():\n  f" + std::to_string(k - 1) + "()\n  f" +
+              std::to_string(k - 1) + "()\n";
+  }
+  source += "f30()\n";
+  const std::string error = error_of(source);
+  EXPECT_NE(error.find("function calls ran more than 100000 statements"), std::string::npos) << error;
 }
 
 TEST(ExprErrors, ParseErrorCarriesLineColumnAndMessage) {

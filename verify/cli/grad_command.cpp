@@ -3,9 +3,11 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/graph.hpp"
 #include "verify/check.hpp"
@@ -13,25 +15,30 @@
 #include "verify/expr/evaluate.hpp"
 #include "verify/expr/parser.hpp"
 #include "verify/finite_diff.hpp"
+#include "verify/manual.hpp"
 
 namespace verigrad::verify::cli {
 
 CLI::App* add_grad_command(CLI::App& app, GradOptions& o) {
   CLI::App* cmd = app.add_subcommand(
-      "grad", "Evaluate a micrograd-style program with our engine, LibTorch and finite differences");
+      "grad", "Run a micrograd-style program with our engine, LibTorch and finite differences");
   cmd->footer(
-      "The program is a Python subset (micrograd snippets paste as they are): one statement per line or\n"
-      "separated by ';', leaves like 'a = -4.0' or 'a = Value(-4.0)', operators + - * / ** and unary -,\n"
-      "methods .relu() .tanh() .exp() .log() .sigmoid() .abs(), functions relu tanh exp log sigmoid abs\n"
-      "pow(x, y). The output is the last name assigned; gradients are reported for every leaf.\n\n"
+      "The program is the Python micrograd's users write (lecture cells paste as they are): leaves\n"
+      "'a = Value(2.0, label=\"a\")' or 'a = 2.0', operators + - * / ** and unary -, methods .relu()\n"
+      ".tanh() .exp() .log() .sigmoid() .abs(), functions relu tanh exp log sigmoid abs pow(x, y),\n"
+      "x.label = '...', x.data and x.grad (read and set), x.backward(), x._backward(), print(...),\n"
+      "draw_dot(x), def f(): ... and f(). The output is the last name assigned a Value; gradients are\n"
+      "reported for every leaf. A program that sets grads by hand or calls _backward() gets each of\n"
+      "its gradients checked against torch's (exit 1 if one is wrong).\n\n"
       "Examples:\n"
       "  verigrad grad 'a = -4.0; b = 2.0; c = a * b + b**3; d = c.relu()'\n"
       "  verigrad grad -f examples/micrograd_readme.py --nodes --svg graph.svg\n"
+      "  verigrad grad -f examples/lecture_manual_backprop.py\n"
       "  echo 'x = 0.0; y = x.relu()' | verigrad grad -f - --json");
   cmd->add_option("PROGRAM", o.program, "The program text (or use -f)");
   cmd->add_option("-f,--file", o.file, "Read the program from FILE ('-' for standard input)")
       ->type_name("FILE");
-  cmd->add_option("--output", o.output, "The name whose gradients to report [default: last assigned]")
+  cmd->add_option("--output", o.output, "The name whose gradients to report [default: last assigned Value]")
       ->type_name("NAME");
   cmd->add_flag("--json", o.json, "Print one JSON object instead of the table");
   cmd->add_flag("--nodes", o.nodes, "Also list every intermediate node");
@@ -59,7 +66,8 @@ std::string load_source(const GradOptions& o) {
 // One line of the table: a value or a gradient as ours, torch and numeric see it.
 struct Line {
   std::string what;
-  double ours, torch;
+  double ours;
+  std::optional<double> torch;    // none: torch has no gradient for a leaf the output does not use
   std::optional<double> numeric;  // finite differences see leaves' gradients and values only
   std::string status;
 };
@@ -91,18 +99,63 @@ void print_table(const std::vector<Line>& lines) {
   for (const Line& l : lines) w = std::max(w, l.what.size());
   std::cout << pad("", w) << "  " << pad("ours", 20) << pad("torch", 20) << pad("numeric", 20) << "status\n";
   for (const Line& l : lines) {
-    std::cout << pad(l.what, w) << "  " << pad(cell(l.ours), 20) << pad(cell(l.torch), 20)
+    std::cout << pad(l.what, w) << "  " << pad(cell(l.ours), 20) << pad(l.torch ? cell(*l.torch) : "None", 20)
               << pad(l.numeric ? cell(*l.numeric) : "-", 20) << l.status << "\n";
   }
 }
 
-void write_graph(const GradOptions& o, const Value& root, const Report& report) {
+void print_manual(const ManualCheck& m, const std::string& output) {
+  std::size_t w = 4;
+  for (const ManualRow& r : m.rows) w = std::max(w, r.name.size());
+  std::cout << "your gradients (set by hand and by _backward()) against torch's d" << output << "/dnode:\n"
+            << pad("node", w) << "  " << pad("yours", 20) << pad("torch", 20) << "ok\n";
+  for (const ManualRow& r : m.rows) {
+    std::cout << pad(r.name, w) << "  " << pad(cell(r.yours), 20)
+              << pad(r.torch ? cell(*r.torch) : "None", 20)
+              << (r.ok ? (r.torch ? "ok" : "ok (unused)") : "WRONG") << "\n";
+  }
+  if (m.first_wrong) {
+    const ManualRow& r = m.rows[*m.first_wrong];
+    std::cout << "first wrong gradient: " << r.name << " (yours " << cell(r.yours) << ", torch "
+              << (r.torch ? cell(*r.torch) : "None") << "): " << m.rule << "\n";
+  }
+}
+
+nlohmann::ordered_json manual_json(const ManualCheck& m) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const ManualRow& r : m.rows) {
+    j[r.name] = {{"yours", json_number(r.yours)},
+                 {"torch", r.torch ? json_number(*r.torch) : nlohmann::ordered_json(nullptr)},
+                 {"ok", r.ok}};
+  }
+  return j;
+}
+
+// The picture: draw_dot's argument (else the output) with torch's numbers in every record. Without
+// manual steps, ours are the gradients of a fresh backward (as after micrograd's backward()); with
+// them, the program's own, and the wrong ones drawn red.
+void write_graph(const GradOptions& o, const Program& program, const Report& report,
+                 const std::vector<Value>& order, const std::optional<ManualCheck>& manual) {
   if (o.dot.empty() && o.svg.empty()) return;
-  const std::string dot = to_dot(root, dot_options(report));
-  if (!o.svg.empty() && report.rows.size() > kMaxSvgNodes) {
-    throw UsageError("--svg: the graph has " + std::to_string(report.rows.size()) +
-                     " nodes; Graphviz lays out at most " + std::to_string(kMaxSvgNodes) +
-                     " in reasonable time (--dot FILE writes any size)");
+  const Value drawn = program.drawn ? *program.drawn : program.root;
+  if (!manual) {
+    for (std::size_t i = 0; i < order.size(); ++i) Value(order[i]).grad() = report.rows[i].grad.ours;
+  }
+  DotOptions options = dot_options(report);
+  if (manual) {
+    auto wrong = std::make_shared<std::unordered_set<const void*>>();
+    for (const ManualRow& r : manual->rows) {
+      if (!r.ok) wrong->insert(r.id);
+    }
+    options.highlight = [wrong, report_highlight = options.highlight](const Value& v) {
+      return wrong->count(v.id()) > 0 || report_highlight(v);
+    };
+  }
+  const std::string dot = to_dot(drawn, options);
+  const std::size_t nodes = node_count(drawn);
+  if (!o.svg.empty() && nodes > kMaxSvgNodes) {
+    throw UsageError("--svg: the graph has " + std::to_string(nodes) + " nodes; Graphviz lays out at most " +
+                     std::to_string(kMaxSvgNodes) + " in reasonable time (--dot FILE writes any size)");
   }
   if (!o.dot.empty()) write_file_atomic(o.dot, dot);
   if (!o.svg.empty()) {
@@ -139,12 +192,13 @@ int run_grad(const GradOptions& o) {
   }();
   const Value& root = program.root;
   const Report report = check(root);  // leaves every grad as it found it
-  Value(root).backward();             // so our grads show in the picture, as after micrograd's backward()
+  const std::vector<Value> order = topological_order(root);
   const double numeric_value = evaluate_forward(root);
 
   std::unordered_map<const void*, const NodeRow*> rows;
   for (const NodeRow& row : report.rows) rows.emplace(row.id, &row);
   const NodeRow& out = report.rows.back();
+  const std::string d = "d" + program.output + "/d";
 
   std::vector<Line> lines;
   lines.push_back({program.output, out.value.ours, out.value.torch, numeric_value, status_of(out.value)});
@@ -152,12 +206,20 @@ int run_grad(const GradOptions& o) {
   for (const auto& [name, leaf] : program.leaves) {
     const NodeRow& row = *rows.at(leaf.id());
     const FdProbe probe = probe_gradient(root, leaf, row.grad.ours);
-    lines.push_back({"d" + program.output + "/d" + name, row.grad.ours, row.grad.torch, probe.central,
-                     with_fd(status_of(row.grad), probe)});
+    lines.push_back(
+        {d + name, row.grad.ours, row.grad.torch, probe.central, with_fd(status_of(row.grad), probe)});
     grads[name] = {{"ours", json_number(row.grad.ours)},
                    {"torch", json_number(row.grad.torch)},
                    {"numeric", json_number(probe.central)},
-                   {"status", lines.back().status}};
+                   {"status", lines.back().status},
+                   {"used", true}};
+  }
+  // A leaf the output does not use: d(output)/d(leaf) is 0 (nudging it moves nothing), and torch
+  // leaves its .grad None.
+  for (const auto& [name, leaf] : program.unused_leaves) {
+    lines.push_back({d + name, 0.0, std::nullopt, 0.0, "unused"});
+    grads[name] = {
+        {"ours", 0.0}, {"torch", nullptr}, {"numeric", 0.0}, {"status", "unused"}, {"used", false}};
   }
   if (o.nodes) {
     std::unordered_map<const void*, bool> named;
@@ -172,11 +234,17 @@ int run_grad(const GradOptions& o) {
       }
       lines.push_back({row.expression(report.rows), row.value.ours, row.value.torch, std::nullopt,
                        "value " + status_of(row.value)});
-      lines.push_back({"  d" + program.output + "/d" + row.name, row.grad.ours, row.grad.torch, std::nullopt,
-                       "grad " + status_of(row.grad)});
+      lines.push_back(
+          {"  " + d + row.name, row.grad.ours, row.grad.torch, std::nullopt, "grad " + status_of(row.grad)});
     }
   }
-  write_graph(o, root, report);
+  std::optional<ManualCheck> manual;
+  if (program.manual) {
+    std::unordered_map<const void*, std::string> names;
+    for (const auto& [name, node] : program.node_names) names.emplace(node.id(), name);
+    manual = check_manual(report, order, names, program.unused_leaves, program.output);
+  }
+  write_graph(o, program, report, order, manual);
 
   if (o.json) {
     nlohmann::ordered_json j = {{"output", program.output},
@@ -188,10 +256,24 @@ int run_grad(const GradOptions& o) {
                                 {"match", report.matches()}};
     if (report.first_divergence)
       j["first_divergence"] = report.rows[*report.first_divergence].expression(report.rows);
+    if (manual) {
+      j["manual"] = manual_json(*manual);
+      j["manual_match"] = manual->ok();
+      j["first_wrong"] = manual->first_wrong
+                             ? nlohmann::ordered_json{{"node", manual->rows[*manual->first_wrong].name},
+                                                      {"rule", manual->rule}}
+                             : nlohmann::ordered_json(nullptr);
+    }
+    if (!program.printed.empty()) j["printed"] = program.printed;
     if (o.nodes) j["report"] = report.to_json();
     std::cout << j.dump(2) << "\n";
   } else {
+    if (!program.printed.empty()) std::cout << program.printed << "\n";
     print_table(lines);
+    if (manual) {
+      std::cout << "\n";
+      print_manual(*manual, program.output);
+    }
     std::cout << "\n" << report.summary() << "\n";
     if (report.first_mismatch) {
       const NodeRow& bad = report.rows[*report.first_mismatch];
@@ -199,7 +281,8 @@ int run_grad(const GradOptions& o) {
                 << (bad.note.empty() ? "" : " (" + bad.note + ")") << "\n";
     }
   }
-  return report.matches() ? kExitAgree : kExitDisagree;
+  const bool agree = report.matches() && (!manual || manual->ok());
+  return agree ? kExitAgree : kExitDisagree;
 }
 
 }  // namespace verigrad::verify::cli

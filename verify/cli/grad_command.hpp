@@ -18,7 +18,8 @@ struct GradOptions {
 
 CLI::App* add_grad_command(CLI::App& app, GradOptions& options);
 
-// kExitAgree when ours and torch agree everywhere, kExitDisagree otherwise.
+// kExitAgree when ours and torch agree everywhere (and every gradient the program set by hand or by
+// _backward() is right), kExitDisagree otherwise.
 int run_grad(const GradOptions& options);
 
 }  // namespace verigrad::verify::cli
