@@ -193,8 +193,10 @@ Dataset make_dataset(const std::string& name, int n, double noise, std::uint64_t
   if (name == "xor") return make_xor(n, noise, seed);
   if (name == "blobs") return make_blobs(n, noise, seed);
   if (name == "spiral") return make_spiral(n, noise, seed);
+  if (name == "toy") return micrograd_toy();
   std::string valid;
-  for (const std::string& v : dataset_names()) valid += (valid.empty() ? "" : ", ") + v;
+  for (const std::string& v : dataset_names()) valid += v + ", ";
+  valid += "toy";
   throw std::invalid_argument("unknown dataset '" + name + "' (expected one of: " + valid + ")");
 }
 

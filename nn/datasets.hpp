@@ -54,7 +54,20 @@ Dataset micrograd_toy();
 
 // "moons", "circles", "xor", "blobs", "spiral" with their default extra arguments.
 const std::vector<std::string>& dataset_names();
-// Throws std::invalid_argument naming the bad name and the valid ones.
+// One of dataset_names(), or "toy" (micrograd_toy(): n, noise and seed do not apply). Throws
+// std::invalid_argument naming the bad name and the valid ones.
 Dataset make_dataset(const std::string& name, int n, double noise, std::uint64_t seed);
+
+// A dataset from CSV text: a header row naming the columns, then one row per sample, the feature
+// columns first and the label column last. Labels are +1/-1 or 0/1 (two classes: 1 is class 1, -1 and
+// 0 class 0) or class indices 0, 1, 2, ... (at most 1000 classes). Fields are separated by ',' and may
+// be padded with spaces or double-quoted; blank lines are skipped, "\r\n" line ends are fine.
+// Anything else throws std::invalid_argument naming the line and the column (with its header name):
+// "line 5, column 2 (x2): 'abc' is not a number". name becomes Dataset::name.
+Dataset parse_csv(const std::string& text, const std::string& name);
+
+// parse_csv of a file's contents, named after the path; errors start with the path. Throws
+// std::invalid_argument also when the file cannot be read.
+Dataset load_csv(const std::string& path);
 
 }  // namespace verigrad::nn

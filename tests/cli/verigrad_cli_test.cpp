@@ -464,6 +464,104 @@ TEST(CliTrain, SaveThenEval) {
   EXPECT_GT(nlohmann::json::parse(r.out).at("accuracy").get<double>(), 0.8);
 }
 
+// micrograd's lecture network: --dataset toy alone brings MLP(3, [4, 4, 1]), tanh, squared error and
+// plain gradient descent for 20 steps, beside its LibTorch twin.
+TEST(CliTrain, ToyTrainsTheLecturesNetworkInLockstep) {
+  Result r = verigrad("train --dataset toy --mirror");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(
+      r.out.rfind("verigrad train: toy (micrograd's lecture: 4 samples of 3 inputs), MLP(3, [4, 4, 1]) with "
+                  "tanh (output tanh), mse loss, sgd, 20 steps, seed 1337\n",
+                  0),
+      0U)
+      << r.out;
+  // The flags give the same run; the others still default to the lecture's.
+  r = verigrad("train --dataset toy --hidden 4,4 --activation tanh --loss mse --mirror --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("steps"), 20);
+  EXPECT_TRUE(j.at("mirror_match").get<bool>());
+  EXPECT_LT(j.at("max_param_diff").get<double>(), 1e-12);
+  EXPECT_EQ(j.at("final").at("accuracy"), 1.0);
+  EXPECT_LT(j.at("final").at("loss").get<double>(), 0.05);
+  EXPECT_LT(j.at("final").at("loss").get<double>(), j.at("history").at(0).at("loss").get<double>() / 10);
+  // Flags given explicitly win over the lecture's.
+  r = verigrad("train --dataset toy --hidden 8 --output-activation linear --steps 3");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("MLP(3, [8, 1]) with tanh, mse loss, sgd, 3 steps"), std::string::npos) << r.out;
+}
+
+// --data FILE.csv: the three label kinds, trained beside the twin, then evaluated from a saved model.
+TEST(CliTrain, CsvFilesTrainAndEvaluate) {
+  const std::string data = fixture("tests/cli/data/");
+  const struct {
+    const char* file;
+    const char* loss;
+    const char* flags;
+  } cases[] = {
+      {"lecture_toy.csv", "mse",
+       "--hidden 4,4 --activation tanh --output-activation tanh --lr 0.4 --schedule constant --steps 20"},
+      {"zero_one.csv", "bce", "--steps 30"},
+      {"three_classes.csv", "ce", "--optimizer adam --lr 0.05 --steps 50"},
+  };
+  for (const auto& [file, loss, flags] : cases) {
+    const std::string model = temp("csv_model.txt");
+    Result r = verigrad("train --data " + data + file + " --loss " + loss + " " + flags +
+                        " --mirror --json --save " + model);
+    ASSERT_EQ(r.exit_code, 0) << file << "\n" << r.out;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(j.at("mirror_match").get<bool>()) << file;
+    EXPECT_EQ(j.at("final").at("accuracy"), 1.0) << file;
+    r = verigrad("eval --json --model " + model + " --loss " + std::string(loss) + " --data " + data + file);
+    ASSERT_EQ(r.exit_code, 0) << file << "\n" << r.out;
+    const nlohmann::json e = nlohmann::json::parse(r.out);
+    EXPECT_EQ(e.at("accuracy"), 1.0) << file;
+    EXPECT_EQ(e.at("dataset"), data + file);
+    EXPECT_NEAR(e.at("loss").get<double>(), j.at("final").at("loss").get<double>(), 1e-12) << file;
+  }
+  const Result r = verigrad("train --data " + data + "lecture_toy.csv --steps 2");
+  EXPECT_NE(r.out.find("lecture_toy.csv (4 samples of 3 inputs, 2 classes), MLP(3, [16, 16, 1])"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(CliTrain, BadCsvFilesNameLineAndColumn) {
+  const std::string data = fixture("tests/cli/data/");
+  const std::pair<std::string, std::string> cases[] = {
+      {"train --data " + data + "bad_number.csv",
+       "bad_number.csv: line 3, column 2 (x2): 'oops' is not a number"},
+      {"train --data " + data + "bad_label.csv",
+       "bad_label.csv: line 3, column 3 (label): label '0.5' is not an integer (labels are +1/-1, 0/1 or "
+       "class indices)"},
+      {"train --data " + data + "short_row.csv",
+       "short_row.csv: line 3: 2 values, but the header names 3 columns"},
+      {"train --data " + data + "mixed_labels.csv",
+       "mixed_labels.csv: line 4, column 3 (label): label 0 mixed with -1"},
+      {"train --data " + data + "no_header.csv",
+       "no_header.csv: line 1: this looks like data; the first line must be a header"},
+      {"eval --model /dev/null --data " + data + "bad_number.csv",
+       "line 3, column 2 (x2): 'oops' is not a number"},
+      {"train --data /nonexistent/points.csv", "--data /nonexistent/points.csv: cannot read"},
+      {"train --data " + data + "lecture_toy.csv --dataset moons", "give --dataset or --data, not both"},
+      {"train --data " + data + "three_classes.csv",
+       "--loss svm needs two classes, and " + data + "three_classes.csv has 3"},
+      {"train --dataset toy --loss bogus", "bogus"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const Result r = verigrad(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
+  }
+}
+
+TEST(CliTrain, PlotOfDataWithMoreThanTwoInputsSkipsTheBoundary) {
+  const std::string dir = temp("toy_plots");
+  const Result r = verigrad("train --dataset toy --steps 3 --plot " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(file_starts_with(dir + "/loss.png", "\x89PNG"));
+  EXPECT_NE(r.out.find("no boundary.png: the data has 3 inputs"), std::string::npos) << r.out;
+}
+
 TEST(CliTrain, OutOfRangeFlagsExitTwoWithAMessage) {
   const std::pair<const char*, const char*> cases[] = {
       {"train --steps -1", "--steps"},

@@ -12,8 +12,10 @@ namespace verigrad::verify::cli {
 CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
   CLI::App* cmd = app.add_subcommand("eval", "Loss and accuracy of a saved model on a dataset");
   cmd->footer(
-      "Example:\n"
-      "  verigrad train --save model.txt && verigrad eval --model model.txt --dataset moons --seed 2");
+      "Examples:\n"
+      "  verigrad train --save model.txt && verigrad eval --model model.txt --dataset moons --seed 2\n"
+      "  verigrad train --data train.csv --save model.txt && verigrad eval --model model.txt --data "
+      "test.csv");
   cmd->add_option("--model", o.model, "A model saved by 'verigrad train --save'")
       ->type_name("FILE")
       ->required();
@@ -43,15 +45,17 @@ int run_eval(const EvalOptions& o) {
   }
   if (o.json) {
     const nlohmann::ordered_json j = {{"model", o.model},
-                                      {"dataset", o.data.dataset},
-                                      {"samples", o.data.samples},
+                                      {"dataset", data.name},
+                                      {"samples", data.size()},
                                       {"loss", json_number(result.loss)},
                                       {"accuracy", json_number(result.accuracy)}};
     std::cout << j.dump() << "\n";
   } else {
-    std::printf("%s on %s (%d samples, noise %g, seed %llu): loss %.6f  accuracy %.1f%%\n", o.model.c_str(),
-                o.data.dataset.c_str(), o.data.samples, o.data.noise,
-                static_cast<unsigned long long>(o.data.seed), result.loss, 100 * result.accuracy);
+    const bool generated = o.data.file.empty() && data.name != "toy";
+    std::printf("%s on %s%s: loss %.6f  accuracy %.1f%%\n", o.model.c_str(),
+                describe_data(o.data, data).c_str(),
+                generated ? (" seed " + std::to_string(o.data.seed)).c_str() : "", result.loss,
+                100 * result.accuracy);
   }
   return kExitAgree;
 }

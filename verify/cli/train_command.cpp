@@ -20,43 +20,87 @@
 namespace verigrad::verify::cli {
 
 void add_data_options(CLI::App& cmd, DataOptions& o) {
-  cmd.add_option("--dataset", o.dataset, "moons|circles|xor|blobs|spiral")->capture_default_str();
-  cmd.add_option("--samples", o.samples, "Number of points (>= 2)")->capture_default_str();
-  cmd.add_option("--noise", o.noise, "Gaussian noise on the points (>= 0)")->capture_default_str();
+  cmd.add_option("--dataset", o.dataset,
+                 "moons|circles|xor|blobs|spiral, or toy (micrograd's lecture: 4 samples of 3 inputs, "
+                 "targets +1/-1) [default: moons]");
+  cmd.add_option("--data", o.file,
+                 "A CSV file instead: a header row, then feature columns and a label column (+1/-1, 0/1 or "
+                 "class indices)")
+      ->type_name("FILE");
+  cmd.add_option("--samples", o.samples, "Number of points of a generated dataset (>= 2)")
+      ->capture_default_str();
+  cmd.add_option("--noise", o.noise, "Gaussian noise on a generated dataset's points (>= 0)")
+      ->capture_default_str();
   cmd.add_option("--seed", o.seed, "Seed for the data (train: and the initial weights)")
       ->capture_default_str();
 }
 
 nn::Dataset make_data(const DataOptions& o) {
+  if (!o.file.empty()) {
+    if (!o.dataset.empty()) throw UsageError("give --dataset or --data, not both");
+    try {
+      return nn::load_csv(o.file);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--data ") + e.what());
+    }
+  }
   if (o.samples < 2 || o.samples > 1000000) {
     throw UsageError("--samples must be from 2 to 1000000, got " + std::to_string(o.samples));
   }
   if (!(o.noise >= 0 && o.noise <= 100))
     throw UsageError("--noise must be from 0 to 100, got " + std::to_string(o.noise));
-  return for_flag("--dataset", [&] { return nn::make_dataset(o.dataset, o.samples, o.noise, o.seed); });
+  const std::string name = o.dataset.empty() ? "moons" : o.dataset;
+  return for_flag("--dataset", [&] { return nn::make_dataset(name, o.samples, o.noise, o.seed); });
+}
+
+std::string describe_data(const DataOptions& o, const nn::Dataset& data) {
+  const std::string size =
+      std::to_string(data.size()) + " samples of " + std::to_string(data.nin) + " inputs";
+  if (!o.file.empty()) return data.name + " (" + size + ", " + std::to_string(data.nclasses) + " classes)";
+  if (data.name == "toy") return "toy (micrograd's lecture: " + size + ")";
+  char noise[32];
+  std::snprintf(noise, sizeof noise, "%g", o.noise);
+  return data.name + " (" + std::to_string(data.size()) + " samples, noise " + noise + ")";
 }
 
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   CLI::App* cmd = app.add_subcommand("train", "Train an MLP on a toy dataset (micrograd's demo by default)");
   cmd->footer(
       "Defaults reproduce micrograd's demo: moons, 100 samples, noise 0.1, MLP(2, [16, 16, 1]) with ReLU,\n"
-      "max-margin loss + 1e-4 * sum(p^2), full-batch SGD with lr = 1 - 0.9 k / steps, 100 steps.\n\n"
+      "max-margin loss + 1e-4 * sum(p^2), full-batch SGD with lr = 1 - 0.9 k / steps, 100 steps.\n"
+      "With --dataset toy they reproduce micrograd's lecture: MLP(3, [4, 4, 1]) with tanh everywhere,\n"
+      "squared error, plain gradient descent (lr 0.4 on the mean: the lecture's 0.1 on the sum), 20 "
+      "steps.\n\n"
       "Examples:\n"
       "  verigrad train\n"
       "  verigrad train --mirror --plot out/\n"
-      "  verigrad train --dataset circles --activation tanh --optimizer adam --lr 0.05 --json");
+      "  verigrad train --dataset circles --activation tanh --optimizer adam --lr 0.05 --json\n"
+      "  verigrad train --dataset toy --hidden 4,4 --activation tanh --output-activation tanh --loss mse \\\n"
+      "      --lr 0.1 --schedule constant --steps 20 --mirror      # micrograd's lecture network\n"
+      "  verigrad train --data points.csv --loss ce --optimizer adam --lr 0.05");
   add_data_options(*cmd, o.data);
-  cmd->add_option("--hidden", o.hidden, "Hidden layer widths, comma-separated")->capture_default_str();
+  // Remembers which flags were given, so that --dataset toy can fill in the lecture's for the others.
+  auto given = [&o](const char* flag) { return [&o, flag](const std::string&) { o.given.insert(flag); }; };
+  cmd->add_option("--hidden", o.hidden, "Hidden layer widths, comma-separated")
+      ->capture_default_str()
+      ->each(given("--hidden"));
   cmd->add_option("--activation", o.activation, "Hidden activation: relu|tanh|sigmoid")
-      ->capture_default_str();
-  cmd->add_option("--loss", o.loss, "svm|mse|bce (ce for multi-class data)")->capture_default_str();
+      ->capture_default_str()
+      ->each(given("--activation"));
+  cmd->add_option("--output-activation", o.output_activation,
+                  "Last layer's activation: linear|relu|tanh|sigmoid")
+      ->capture_default_str()
+      ->each(given("--output-activation"));
+  cmd->add_option("--loss", o.loss, "svm|mse|bce (ce for multi-class data)")
+      ->capture_default_str()
+      ->each(given("--loss"));
   cmd->add_option("--optimizer", o.optimizer, "sgd|adam")->capture_default_str();
   cmd->add_option("--lr", o.lr, "Learning rate [default: 1.0 for sgd, 0.01 for adam]");
   cmd->add_option("--schedule", o.schedule,
                   "linear (lr * (1 - 0.9 k / steps)) | constant [default: linear for sgd]");
   cmd->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
   cmd->add_option("--l2", o.l2, "Weight of the alpha * sum(p^2) term [default: 1e-4 for svm, else 0]");
-  cmd->add_option("--steps", o.steps, "Training steps (>= 1)")->capture_default_str();
+  cmd->add_option("--steps", o.steps, "Training steps (>= 1)")->capture_default_str()->each(given("--steps"));
   cmd->add_flag("--mirror", o.mirror, "Train the LibTorch twin in lockstep and compare every step");
   cmd->add_option("--csv", o.csv, "Write the per-step table to FILE")->type_name("FILE");
   cmd->add_option("--plot", o.plot, "Write loss.png and boundary.png into DIR (needs gnuplot)")
@@ -124,7 +168,7 @@ Setup make_setup(const TrainOptions& o) {
   nn::Dataset data = make_data(o.data);
   const nn::LossKind loss = for_flag("--loss", [&] { return nn::parse_loss_kind(o.loss); });
   if (data.nclasses > 2 && loss != nn::LossKind::CrossEntropy) {
-    throw UsageError("--loss " + o.loss + " needs two classes, and " + o.data.dataset + " has " +
+    throw UsageError("--loss " + o.loss + " needs two classes, and " + data.name + " has " +
                      std::to_string(data.nclasses) + "; use --loss ce");
   }
   std::vector<int> widths = parse_int_list("--hidden", o.hidden);
@@ -132,12 +176,14 @@ Setup make_setup(const TrainOptions& o) {
   check_memory(static_cast<double>(data.size()), data.nin, widths);
   nn::MLPOptions mo;
   mo.hidden = for_flag("--activation", [&] { return nn::parse_activation(o.activation); });
+  mo.output = for_flag("--output-activation", [&] { return nn::parse_activation(o.output_activation); });
   mo.seed = o.data.seed;
   const bool sgd = o.optimizer == "sgd";
   const std::string schedule = o.schedule.empty() ? (sgd ? "linear" : "constant") : o.schedule;
-  return {std::move(data),        loss,
-          nn::MLP(2, widths, mo), o.lr.value_or(sgd ? 1.0 : 0.01),
-          schedule == "linear",   o.l2.value_or(loss == nn::LossKind::Svm ? 1e-4 : 0.0)};
+  const int nin = data.nin;  // read before data moves into the Setup
+  return {std::move(data),          loss,
+          nn::MLP(nin, widths, mo), o.lr.value_or(sgd ? 1.0 : 0.01),
+          schedule == "linear",     o.l2.value_or(loss == nn::LossKind::Svm ? 1e-4 : 0.0)};
 }
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const TrainOptions& o, const Setup& s) {
@@ -245,7 +291,23 @@ void print_progress(int step, int steps, double loss, double accuracy) {
 
 }  // namespace
 
-int run_train(const TrainOptions& o) {
+TrainOptions with_dataset_defaults(TrainOptions o) {
+  if (o.data.dataset != "toy") return o;
+  auto fill = [&o](const char* flag, auto& field, const auto& value) {
+    if (o.given.count(flag) == 0) field = value;
+  };
+  fill("--hidden", o.hidden, std::string("4,4"));
+  fill("--activation", o.activation, std::string("tanh"));
+  fill("--output-activation", o.output_activation, std::string("tanh"));
+  fill("--loss", o.loss, std::string("mse"));
+  fill("--steps", o.steps, 20);
+  if (!o.lr && o.optimizer == "sgd") o.lr = 0.4;
+  if (o.schedule.empty()) o.schedule = "constant";
+  return o;
+}
+
+int run_train(const TrainOptions& options) {
+  const TrainOptions o = with_dataset_defaults(options);
   Setup s = make_setup(o);
   if (!o.plot.empty()) {
     require_program("gnuplot", "--plot");
@@ -256,12 +318,13 @@ int run_train(const TrainOptions& o) {
   std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(o, s);
   const bool terminal = !o.json && stdout_is_terminal();
   if (!o.json) {
-    std::printf(
-        "verigrad train: %s (%d samples, noise %g), MLP(2, [%s%d]) with %s, %s loss, %s, %d steps, seed "
-        "%llu\n",
-        o.data.dataset.c_str(), o.data.samples, o.data.noise, widths_text(s.model).c_str(), s.model.nout(),
-        o.activation.c_str(), o.loss.c_str(), o.optimizer.c_str(), o.steps,
-        static_cast<unsigned long long>(o.data.seed));
+    const std::string activation = o.output_activation == "linear"
+                                       ? o.activation
+                                       : o.activation + " (output " + o.output_activation + ")";
+    std::printf("verigrad train: %s, MLP(%d, [%s%d]) with %s, %s loss, %s, %d steps, seed %llu\n",
+                describe_data(o.data, s.data).c_str(), s.model.nin(), widths_text(s.model).c_str(),
+                s.model.nout(), activation.c_str(), o.loss.c_str(), o.optimizer.c_str(), o.steps,
+                static_cast<unsigned long long>(o.data.seed));
   }
   std::unique_ptr<TorchTwin> twin = o.mirror ? make_twin(o, s) : nullptr;
   std::optional<int> first_exceeded;
@@ -310,7 +373,7 @@ int run_train(const TrainOptions& o) {
       if (o.mirror) torch_losses.push_back(r.torch_loss);
     }
     plot_loss(o.plot, losses, torch_losses);
-    plot_boundary(o.plot, s.model, s.data);
+    if (s.data.nin == 2) plot_boundary(o.plot, s.model, s.data);
   }
   if (o.json) {
     nlohmann::ordered_json j;
@@ -349,9 +412,13 @@ int run_train(const TrainOptions& o) {
                          : "every step within tolerance",
           t.rtol, t.atol);
     }
-    if (!o.plot.empty())
+    if (!o.plot.empty() && s.data.nin == 2) {
       std::printf("pictures: %s %s\n", join_path(o.plot, "loss.png").c_str(),
                   join_path(o.plot, "boundary.png").c_str());
+    } else if (!o.plot.empty()) {  // a decision boundary is a 2-D picture
+      std::printf("pictures: %s (no boundary.png: the data has %d inputs)\n",
+                  join_path(o.plot, "loss.png").c_str(), s.data.nin);
+    }
     if (!o.csv.empty()) std::printf("table: %s\n", o.csv.c_str());
     if (!o.save.empty()) std::printf("model: %s\n", o.save.c_str());
   }
