@@ -197,6 +197,13 @@ TEST(CliGrad, LectureCells) {
        "first wrong gradient: c (yours 2, torch -2): d = e + c, so dL/dc = dL/dd * 1 = -2 * 1 = -2"},
       {"stale_data.py", 2,
        "line 8, column 1: a.data changed after 'e' (line 5, column 6) was computed from it"},
+      // The README's examples.
+      {"../../../examples/lecture_neuron.py", 0,
+       "do/dx1  -1.5                -1.5                -1.5                ok"},
+      {"../../../examples/lecture_manual_backprop.py", 1,
+       "first wrong gradient: x1 (yours 1, torch -1.5): x1w1 = x1 * w1, so do/dx1 = do/dx1w1 * -3 = 0.5 * -3 "
+       "= -1.5"},
+      {"../../../examples/lecture_numerical_gradient.py", 0, "6.000000000000227\n"},
   };
   for (const auto& c : cases) {
     const Result r = verigrad(std::string("grad -f ") + fixture(std::string("tests/cli/lecture/") + c.file));
