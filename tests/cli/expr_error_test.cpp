@@ -281,7 +281,8 @@ TEST(ExprErrors, UnknownOutput) {
   EXPECT_EQ(error_of("a = 1.0\nz = 2.0\ng = a * z\n", "a"), "");  // z is simply not used by a
 }
 
-// Calls that multiply (each level calls the one below twice) stop at the statement budget, fast.
+// Calls that multiply (each level calls the one below twice) stop at the token budget, fast; so do
+// long bodies called many times.
 TEST(ExprErrors, FunctionCallBudget) {
   std::string source = "def f0():\n  a = Value(1.0)\n";
   for (int k = 1; k <= 30; ++k) {
@@ -289,8 +290,21 @@ TEST(ExprErrors, FunctionCallBudget) {
               std::to_string(k - 1) + "()\n";
   }
   source += "f30()\n";
-  const std::string error = error_of(source);
-  EXPECT_NE(error.find("function calls ran more than 100000 statements"), std::string::npos) << error;
+  std::string error = error_of(source);
+  EXPECT_NE(error.find("function calls ran more than 1000000 tokens (calls repeated too often?)"),
+            std::string::npos)
+      << error;
+  source = "x = Value(1.0)\ndef g():\n  y = x" + [] {
+    std::string terms;
+    for (int i = 0; i < 1000; ++i) terms += " + x";
+    return terms;
+  }() + "\ndef f():\n";
+  for (int i = 0; i < 2000; ++i) source += "  g()\n";
+  source += "f()\n";
+  error = error_of(source);
+  EXPECT_NE(error.find("function calls ran more than 1000000 tokens (calls repeated too often?)"),
+            std::string::npos)
+      << error;
 }
 
 TEST(ExprErrors, ParseErrorCarriesLineColumnAndMessage) {

@@ -57,8 +57,8 @@
 //    strings; strings only in print(...), labels and Value(..., label='...'). Columns count bytes
 //    from 1.
 //  * Nesting (parentheses, call arguments, unary signs, right operands of **, f-string fields and
-//    function calls) is limited to kMaxNesting levels, and function bodies to kMaxCallStatements
-//    executed statements, so hostile input gives an error instead of a stack overflow or a hang.
+//    function calls) is limited to kMaxNesting levels, and function bodies to kMaxCallTokens
+//    tokens executed, so hostile input gives an error instead of a stack overflow or a hang.
 #pragma once
 
 #include <cstddef>
@@ -75,7 +75,7 @@
 namespace verigrad::verify {
 
 inline constexpr std::size_t kMaxNesting = 200;
-inline constexpr std::size_t kMaxCallStatements = 100000;
+inline constexpr std::size_t kMaxCallTokens = 1000000;
 
 // what() is the full "error: line L, column C: message"; line and column are 1-based.
 class ParseError : public std::runtime_error {
