@@ -83,6 +83,9 @@ TEST(ExprStatements, NumericalGradientAsTheLectureComputesIt) {
 TEST(ExprStatements, ReportNamesOfReboundNodes) {
   EXPECT_EQ(names_of(parse_program("a = Value(1.0); a = a * 2\ny = a + 1\n").node_names),
             (Names{"a (line 1, column 1)", "a", "y"}));  // two on one line: the column tells them apart
+  // A function called three times binds three leaves at one place: each keeps a name of its own.
+  EXPECT_EQ(names_of(parse_program("def f():\n  a = Value(1.0)\n  y = a * 2\nf()\nf()\nf()\n").unused_leaves),
+            (Names{"a (line 2, column 3, run 1)", "a (line 2, column 3, run 2)"}));
   const Program p = parse_program("a = Value(1.0)\na = a * 2\nb = a\ny = a + 1\n");
   ASSERT_EQ(p.node_names.size(), 3U);
   EXPECT_EQ(p.node_names[0].first, "a (line 1)");

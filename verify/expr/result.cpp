@@ -1,8 +1,10 @@
 // The program's result once every statement ran: which name is the output, whether its graph still
 // holds the values its inputs give (data changed afterwards would leave nodes stale), which leaves it
 // uses, and the names reports show.
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "engine/graph.hpp"
 #include "verify/expr/interpreter.hpp"
@@ -12,7 +14,8 @@ namespace verigrad::verify::detail {
 namespace {
 
 // Report names: the name that first bound each node; "a (line 3)" for all but the latest node a name
-// first bound ("line 3, column 9" when two of them share a line).
+// first bound ("line 3, column 9" when two of them share a line, "line 3, column 9, run 2" when the
+// same statement ran again in another call of its function).
 std::unordered_map<const void*, std::string> report_names(const State& s, Program& p) {
   std::unordered_map<const void*, std::size_t> first;
   std::vector<std::size_t> firsts;
@@ -24,13 +27,20 @@ std::unordered_map<const void*, std::string> report_names(const State& s, Progra
   std::unordered_map<const void*, std::string> names;
   for (const auto& [name, group] : by_name) {
     std::unordered_map<std::size_t, std::size_t> per_line;
-    for (std::size_t i : group) ++per_line[s.bound[i].at.line];
+    std::map<std::pair<std::size_t, std::size_t>, std::size_t> per_place, runs;
+    for (std::size_t i : group) {
+      ++per_line[s.bound[i].at.line];
+      ++per_place[{s.bound[i].at.line, s.bound[i].at.column}];
+    }
     for (std::size_t g = 0; g < group.size(); ++g) {
       const Bound& b = s.bound[group[g]];
+      const std::pair<std::size_t, std::size_t> place{b.at.line, b.at.column};
+      const std::size_t run = ++runs[place];
       std::string shown = name;
       if (g + 1 < group.size()) {
         shown += " (line " + std::to_string(b.at.line);
         if (per_line[b.at.line] > 1) shown += ", column " + std::to_string(b.at.column);
+        if (per_place[place] > 1) shown += ", run " + std::to_string(run);  // a function called again
         shown += ")";
       }
       names[b.node.id()] = shown;
