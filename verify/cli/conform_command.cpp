@@ -87,7 +87,7 @@ std::string python_adapter() {
 conform::ProcessOptions process_options(const ConformOptions& o) {
   conform::ProcessOptions p;
   p.timeout = o.timeout;
-  p.handshake_timeout = std::max(3.0 * o.timeout, 10.0);
+  p.handshake_timeout = std::max(3.0 * o.timeout, 3.0);  // python, the engine and its imports start
   if (!o.engine.empty()) {
     p.argv = {"/bin/sh", "-c", o.engine};
     p.kind = "process";

@@ -49,18 +49,23 @@ std::string indent(const std::string& text, const std::string& prefix) {
   return out;
 }
 
-std::string engine_number(const Judgement& j, std::size_t i, bool grad) {
+// Gradients are judged as one backward's (judge() halves the doubled ones of twice and two_graphs);
+// they are shown as reported, and torch's as it accumulates them.
+double grad_factor(Mode mode) { return mode == Mode::twice || mode == Mode::two_graphs ? 2.0 : 1.0; }
+
+std::string engine_number(const Judgement& j, std::size_t i, bool grad, Mode mode = Mode::once) {
   const Side& s = grad ? j.report.rows[i].grad : j.report.rows[i].value;
   const std::string& odd = grad ? j.odd_grad[i] : j.odd_value[i];
   if (!s.reported) return "-";
-  return odd.empty() ? format_double(s.ours) : clean(odd, 60);
+  return odd.empty() ? format_double(grad ? s.ours * grad_factor(mode) : s.ours) : clean(odd, 60);
 }
 
 // Whether the program is small enough to print in full.
 bool printable(const Program& p) { return p.spec.nodes.size() <= 60; }
 
 // The numbers of one judged program: the output's value, the node that went wrong, every leaf's grad.
-std::string numbers_table(const Program& p, const Judgement& j, const std::vector<FdNumber>& fd, bool with_numbers) {
+std::string numbers_table(const Program& p, const Judgement& j, const std::vector<FdNumber>& fd, bool with_numbers,
+                          Mode mode = Mode::once) {
   std::ostringstream os;
   const std::vector<NodeRow>& rows = j.report.rows;
   if (rows.empty()) return "";
@@ -87,7 +92,8 @@ std::string numbers_table(const Program& p, const Judgement& j, const std::vecto
     for (const FdNumber& f : fd) {
       if (f.leaf == p.names[i]) extra = format_double(f.central);
     }
-    line("grad " + p.names[i], with_numbers ? engine_number(j, i, true) : "-", rows[i].grad.torch, extra);
+    line("grad " + p.names[i], with_numbers ? engine_number(j, i, true, mode) : "-",
+         rows[i].grad.torch * grad_factor(mode), extra);
   }
   return os.str();
 }
@@ -151,6 +157,8 @@ std::string probe_text(const Probe& p) {
     }
     return os.str();
   }
+  // The first failing check in full (program, numbers, hint); the others in a line each.
+  bool shown = false;
   std::string last_hint;
   for (const ProbeCheck& c : p.checks) {
     if (!c.unsupported.empty()) {
@@ -159,15 +167,18 @@ std::string probe_text(const Probe& p) {
     }
     if (c.ok()) continue;
     os << "      " << pad(c.label, 24) << "FAIL: " << clean(c.judged.outcome.what, 400) << "\n";
-    os << indent(c.program.python(c.mode), "          ");
-    os << numbers_table(c.program, c.judged, {}, has_numbers(c.response));
+    if (!shown) {
+      os << indent(c.program.python(c.mode), "          ");
+      os << numbers_table(c.program, c.judged, {}, has_numbers(c.response), c.mode);
+      shown = true;
+    }
     if (c.hint && c.hint->text != last_hint) os << "      hint: " << c.hint->text << "\n";
     if (c.hint) last_hint = c.hint->text;
   }
   return os.str();
 }
 
-ojson engine_json(const Program& p, const Response& r, const Judgement& j) {
+ojson engine_json(const Program& p, const Response& r, const Judgement& j, Mode mode = Mode::once) {
   ojson e = ojson::object();
   if (r.status == Response::Status::crash) {
     e["crash"] = clean(r.detail, 4000);
@@ -187,7 +198,7 @@ ojson engine_json(const Program& p, const Response& r, const Judgement& j) {
   auto number = [&](std::size_t i, bool grad) -> ojson {
     const std::string& odd = grad ? j.odd_grad[i] : j.odd_value[i];
     if (!odd.empty()) return odd;
-    return num(grad ? j.report.rows[i].grad.ours : j.report.rows[i].value.ours);
+    return num(grad ? j.report.rows[i].grad.ours * grad_factor(mode) : j.report.rows[i].value.ours);
   };
   e["value"] = number(root, false);
   ojson grads = ojson::object();
@@ -198,13 +209,15 @@ ojson engine_json(const Program& p, const Response& r, const Judgement& j) {
   return e;
 }
 
-ojson torch_json(const Program& p, const Judgement& j) {
+ojson torch_json(const Program& p, const Judgement& j, Mode mode = Mode::once) {
   ojson t = ojson::object();
   if (j.report.rows.empty()) return t;
   t["value"] = num(j.report.rows.back().value.torch);
   ojson grads = ojson::object();
   for (std::size_t i = 0; i < p.spec.nodes.size(); ++i) {
-    if (p.spec.nodes[i].op == Op::Leaf && !p.is_number(i)) grads[p.names[i]] = num(j.report.rows[i].grad.torch);
+    if (p.spec.nodes[i].op == Op::Leaf && !p.is_number(i)) {
+      grads[p.names[i]] = num(j.report.rows[i].grad.torch * grad_factor(mode));
+    }
   }
   t["grads"] = grads;
   return t;
@@ -227,8 +240,8 @@ ojson check_json(const ProbeCheck& c) {
   }
   j["ok"] = c.ok();
   if (printable(c.program)) j["program"] = c.program.python(c.mode);
-  j["engine"] = engine_json(c.program, c.response, c.judged);
-  j["torch"] = torch_json(c.program, c.judged);
+  j["engine"] = engine_json(c.program, c.response, c.judged, c.mode);
+  j["torch"] = torch_json(c.program, c.judged, c.mode);
   if (!c.ok()) {
     j["kind"] = to_string(c.judged.outcome.kind);
     j["what"] = clean(c.judged.outcome.what, 2000);
@@ -319,7 +332,7 @@ std::string ConformReport::to_text() const {
   if (engine_output_lines > 0) {
     os << "\nengine output: " << engine_output_lines << " line" << (engine_output_lines == 1 ? "" : "s")
        << " printed outside the protocol (kept, not an error); the first:\n";
-    for (const std::string& line : engine_output) os << "  | " << clean(line, 200) << "\n";
+    for (std::size_t i = 0; i < engine_output.size() && i < 5; ++i) os << "  | " << clean(engine_output[i], 200) << "\n";
   }
   os << "\n" << verdict() << "\n";
   return os.str();
@@ -381,8 +394,8 @@ ojson ConformReport::to_json() const {
         if (c.unsupported.empty() && (shown == nullptr || (!c.ok() && shown->ok()))) shown = &c;
       }
       if (shown != nullptr) {
-        j["engine"] = engine_json(shown->program, shown->response, shown->judged);
-        j["torch"] = torch_json(shown->program, shown->judged);
+        j["engine"] = engine_json(shown->program, shown->response, shown->judged, shown->mode);
+        j["torch"] = torch_json(shown->program, shown->judged, shown->mode);
         j["hint"] = hint_json(shown->hint);
       }
       ojson checks = ojson::array();

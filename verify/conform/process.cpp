@@ -254,8 +254,8 @@ struct ProcessEngine::Impl {
   }
 
   // Why the adapter is gone, with the end of what it wrote to stderr.
-  std::string death(int status) {
-    std::string text = "the adapter " + describe_status(status);
+  std::string death(int status, const std::string& when = "") {
+    std::string text = "the adapter " + describe_status(status) + when;
     if (!partial.empty()) text += "; its last, unfinished line: " + quote(partial, 200);
     std::string tail = err_tail.size() > 2000 ? "..." + err_tail.substr(err_tail.size() - 2000) : err_tail;
     while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
@@ -298,7 +298,7 @@ struct ProcessEngine::Impl {
       }
       if (stdout_eof) {
         const int status = kill_child();
-        throw AdapterError(death(status) + " before answering the handshake");
+        throw AdapterError(death(status, " before answering the handshake"));
       }
       if (Clock::now() >= deadline) {
         kill_child();

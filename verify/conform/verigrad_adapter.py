@@ -47,23 +47,33 @@ ORDER = ("add", "sub", "mul", "div", "neg", "pow_const", "pow", "relu", "tanh", 
 
 # ---- loading the engine without running it ------------------------------------------------------
 
-def simple_value(node):
-    """A constant expression: literals, containers of them, arithmetic on them, names and attributes."""
+def constant(node):
+    """Literals, containers of them, and arithmetic on them: nothing that runs user code."""
     if isinstance(node, ast.Constant):
         return True
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(simple_value(e) for e in node.elts)
+        return all(constant(e) for e in node.elts)
     if isinstance(node, ast.Dict):
-        return all(k is None or simple_value(k) for k in node.keys) and all(simple_value(v) for v in node.values)
+        return all(k is None or constant(k) for k in node.keys) and all(constant(v) for v in node.values)
     if isinstance(node, ast.UnaryOp):
-        return simple_value(node.operand)
+        return constant(node.operand)
     if isinstance(node, ast.BinOp):
-        return simple_value(node.left) and simple_value(node.right)
-    if isinstance(node, ast.Name):
-        return True
-    if isinstance(node, ast.Attribute):
-        return simple_value(node.value)
+        return constant(node.left) and constant(node.right)
     return False
+
+
+def simple_value(node):
+    """A constant, or another name for something defined (Scalar = Value, PI = math.pi)."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) or constant(node)
+
+
+def plain_targets(targets):
+    """Assignments to names only: `x.label = 'x'` would run code on objects the file never made."""
+    def plain(t):
+        return isinstance(t, ast.Name) or (isinstance(t, (ast.Tuple, ast.List)) and all(plain(e) for e in t.elts))
+    return all(plain(t) for t in targets)
 
 
 def kept(stmt):
@@ -73,9 +83,9 @@ def kept(stmt):
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
         return True  # a docstring
     if isinstance(stmt, ast.Assign):
-        return simple_value(stmt.value)
+        return plain_targets(stmt.targets) and simple_value(stmt.value)
     if isinstance(stmt, ast.AnnAssign):
-        return stmt.value is None or simple_value(stmt.value)
+        return plain_targets([stmt.target]) and (stmt.value is None or simple_value(stmt.value))
     if isinstance(stmt, ast.Try):  # try: import numpy / except ImportError: ...
         return all(kept(s) for s in stmt.body + stmt.orelse + stmt.finalbody) and all(
             kept(s) for h in stmt.handlers for s in h.body)
@@ -114,6 +124,7 @@ def load_engine(path, class_name):
         except Exception as e:  # noqa: BLE001 - a failing statement is reported, not fatal
             what = "import" if isinstance(stmt, (ast.Import, ast.ImportFrom)) else "statement"
             notes.append("line %d: %s skipped: %s: %s" % (stmt.lineno, what, type(e).__name__, e))
+    skipped = sorted(set(skipped))
     if skipped:
         notes.append("%d top-level statement%s not run (line%s %s): only imports, definitions and constants "
                      "are loaded, so training code and prints at the bottom of the file do not run"
