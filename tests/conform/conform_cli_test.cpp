@@ -167,6 +167,18 @@ TEST(ConformPython, RecursiveBackwardWithoutTopologicalOrder) {
   EXPECT_NE(depth.at("how").get<std::string>().find("RecursionError"), std::string::npos);
 }
 
+// add assigning, and a topological order that follows set iteration: the same program passes or fails
+// depending on memory addresses. The re-run of failing cases notices.
+TEST(ConformPython, ASetOrderedTopologicalSortIsFlaggedNondeterministic) {
+  const Outcome r = conform("--python " + engine("set_order") + " --json --seed 7 --no-probes");
+  ASSERT_EQ(r.exit_code, 1) << r.err << r.out;
+  const std::vector<json> findings = real_findings(r.j);
+  ASSERT_EQ(findings.size(), 1U) << r.j.at("findings").dump(2);
+  EXPECT_EQ(findings[0].at("op"), "add");
+  EXPECT_EQ(findings[0].at("nondeterministic"), true);
+  EXPECT_NE(r.out.find("\"nondeterministic\": true"), std::string::npos);
+}
+
 TEST(ConformPython, PrintsInBackwardAreKeptAsOutput) {
   const Outcome r = conform("--python " + engine("print_backward") + kFast);
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;

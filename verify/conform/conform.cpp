@@ -337,10 +337,12 @@ class Runner {
     for (std::size_t k = 0; k < raw.size(); ++k) {
       Finding& f = raw[k];
       for (std::size_t m : groups[order[k]].members) finding_op_[m] = f.op;  // the per-op table blames it
-      // A mistake of no single op (no topological order) is one finding, whichever ops showed it.
-      const bool structural = f.hint && !f.hint->op && f.kind == Kind::wrong_grad;
+      // A mistake of no single op (no topological order, a missing import) is one finding, whichever
+      // ops showed it.
+      const bool structural = f.hint && !f.hint->op;
       const auto key = std::make_tuple(f.kind, structural || !f.op ? std::string() : std::string(to_string(*f.op)),
-                                       (f.hint ? f.hint->id : std::string()) + "/" + f.exception);
+                                       (f.hint ? f.hint->id + ": " + (structural ? f.hint->text : "") : "") + "/" +
+                                           f.exception);
       if (f.op) f.seen_in.push_back(*f.op);
       auto it = merged.find(key);
       if (it == merged.end()) {

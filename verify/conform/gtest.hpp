@@ -12,35 +12,9 @@
 
 #include <gtest/gtest.h>
 
-#include "verify/conform/adapter.hpp"
-#include "verify/conform/conform.hpp"
+#include "verify/conform/in_process.hpp"
 
 namespace verigrad::verify::conform {
-
-template <typename Traits>
-class InProcessEngine final : public Engine {
- public:
-  InProcessEngine() : hello_(hello_of<Traits>()) {}
-  const Hello& hello() override { return hello_; }
-  void run(const std::vector<Case>& cases, const Sink& sink, const RunOptions& /*options*/) override {
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-      Response r;
-      r.reply = run_case<Traits>(cases[i]);
-      sink(i, std::move(r));
-    }
-  }
-  std::string kind() const override { return "in-process"; }
-
- private:
-  Hello hello_;
-};
-
-// The whole check for an engine given by its adapter traits.
-template <typename Traits>
-ConformReport check_engine(const Options& options = {}) {
-  InProcessEngine<Traits> engine;
-  return run_conform(engine, options);
-}
 
 inline ::testing::AssertionResult conforms(const char* name, const ConformReport& report) {
   if (report.conformant) return ::testing::AssertionSuccess();
