@@ -130,8 +130,8 @@ void judge_grad(const std::vector<NodeRow>& rows, const OurNumbers& ours, const 
   double slack = 0.0;
   for (const auto& [consumer, slot] : consumers) {
     const NodeRow& c = rows[consumer];
-    slack += torch_vjp_spread(c.op, c.exponent, operand_values(c, ours), ours.value[consumer], ours.grad[consumer],
-                              kRoundingUlps)[slot];
+    slack += torch_vjp_spread(c.op, c.exponent, operand_values(c, ours), ours.value[consumer],
+                              ours.grad[consumer], kRoundingUlps)[slot];
   }
   if (compare_scaled(row.grad.ours, local.grad[i], local.grad_scale[i], slack, tolerance).agree) {
     row.grad.verdict = Verdict::Rounding;

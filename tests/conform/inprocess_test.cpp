@@ -29,7 +29,8 @@ struct SwappedSub : VerigradEngine {
 // tanh that throws for negative inputs: a finding of kind raises, with the C++ exception's type.
 struct ThrowingTanh : VerigradEngine {
   static Value apply(OpName op, const Arg& a, const Arg& b) {
-    if (op == OpName::tanh && !a.is_number() && a.value->data() < 0) throw std::domain_error("tanh of a negative");
+    if (op == OpName::tanh && !a.is_number() && a.value->data() < 0)
+      throw std::domain_error("tanh of a negative");
     return VerigradEngine::apply(op, a, b);
   }
 };

@@ -32,8 +32,8 @@ Response result(double value, std::vector<std::pair<std::string, double>> grads,
   return r;
 }
 
-Response error(const std::string& phase, const std::string& node, const std::string& exception, bool arithmetic,
-               const std::string& kind = "exception") {
+Response error(const std::string& phase, const std::string& node, const std::string& exception,
+               bool arithmetic, const std::string& kind = "exception") {
   Response r;
   r.reply.type = Reply::Type::error;
   r.reply.phase = phase;
@@ -48,7 +48,8 @@ Response error(const std::string& phase, const std::string& node, const std::str
 
 TEST(ConformJudge, RightNumbersPassWrongOnesAreBlamedOnTheirOp) {
   const Program p = program({leaf(3.0), node(Op::Mul, {0, 0}), node(Op::Mul, {1, 0})});  // x * x * x
-  EXPECT_TRUE(judge(p, Mode::once, result(27.0, {{"x1", 27.0}, {"t1", 3.0}, {"t2", 1.0}}, {{"t1", 9.0}})).outcome.passed());
+  EXPECT_TRUE(judge(p, Mode::once, result(27.0, {{"x1", 27.0}, {"t1", 3.0}, {"t2", 1.0}}, {{"t1", 9.0}}))
+                  .outcome.passed());
   // Only the leaves' grads and the output, as an engine without intermediates reports them.
   EXPECT_TRUE(judge(p, Mode::once, result(27.0, {{"x1", 27.0}})).outcome.passed());
   const Outcome value = judge(p, Mode::once, result(27.0, {{"x1", 27.0}}, {{"t1", 10.0}})).outcome;
@@ -62,7 +63,8 @@ TEST(ConformJudge, RightNumbersPassWrongOnesAreBlamedOnTheirOp) {
 
 TEST(ConformJudge, ModesExpectTorchsAccumulation) {
   const Program p = program({leaf(3.0), node(Op::Mul, {0, 0}), node(Op::Mul, {1, 0})});
-  EXPECT_TRUE(judge(p, Mode::twice, result(27.0, {{"x1", 54.0}, {"t1", 99.0}})).outcome.passed());  // inner: not judged
+  EXPECT_TRUE(judge(p, Mode::twice, result(27.0, {{"x1", 54.0}, {"t1", 99.0}}))
+                  .outcome.passed());  // inner: not judged
   EXPECT_TRUE(judge(p, Mode::two_graphs, result(27.0, {{"x1", 54.0}})).outcome.passed());
   EXPECT_TRUE(judge(p, Mode::zero_then_again, result(27.0, {{"x1", 27.0}})).outcome.passed());
   EXPECT_EQ(judge(p, Mode::twice, result(27.0, {{"x1", 72.0}})).outcome.kind, Kind::wrong_grad);
@@ -88,8 +90,10 @@ TEST(ConformJudge, ArithmeticErrorsAreEdgesOnlyWhereTorchGivesInfOrNan) {
   EXPECT_EQ(o.ops, std::vector<OpName>{OpName::sigmoid});
   // sqrt at 0: the value is finite, the gradient is inf; raising in backward is an edge
   const Program root = program({leaf(0.0), node(Op::PowConst, {0}, 0.5)});
-  EXPECT_EQ(judge(root, Mode::once, error("backward", "t1", "ZeroDivisionError", true)).outcome.kind, Kind::edge);
-  EXPECT_EQ(judge(root, Mode::once, error("build", "t1", "ZeroDivisionError", true)).outcome.kind, Kind::raises);
+  EXPECT_EQ(judge(root, Mode::once, error("backward", "t1", "ZeroDivisionError", true)).outcome.kind,
+            Kind::edge);
+  EXPECT_EQ(judge(root, Mode::once, error("build", "t1", "ZeroDivisionError", true)).outcome.kind,
+            Kind::raises);
 }
 
 TEST(ConformJudge, NonIeeeNumbersNotValuesCrashesAndTimeouts) {
@@ -117,7 +121,8 @@ TEST(ConformJudge, NonIeeeNumbersNotValuesCrashesAndTimeouts) {
 
 TEST(ConformJudge, AnErrorAfterAWrongValueIsTheWrongValue) {
   // log(1 - x) at x = 0 with 1 - x computed as x - 1: log(-1) raises, but the subtraction is the finding
-  const Program p = program({leaf(0.0), number(1.0), node(Op::Sub, {1, 0}), node(Op::Log, {2})}, {OpName::sub});
+  const Program p =
+      program({leaf(0.0), number(1.0), node(Op::Sub, {1, 0}), node(Op::Log, {2})}, {OpName::sub});
   Response r = error("build", "t2", "ValueError", true);
   r.reply.values.emplace_back("t1", n(-1.0));
   const Outcome o = judge(p, Mode::once, r).outcome;

@@ -44,9 +44,9 @@ TEST(ConformProgram, ANumberOnTheLeftOnlyWhereTheEngineTakesIt) {
 
 TEST(ConformProgram, NumbersOnlyInNumberPositions) {
   // tanh(3.0): a Value; x ** 2.0 via Pow: a Value (a number exponent is pow_const); 2.0 + 3.0: one Value
-  const GraphSpec s = spec({leaf(0.5), number(3.0), node(Op::Tanh, {1}), number(2.0), node(Op::Pow, {0, 3}),
-                            node(Op::Add, {2, 4}), number(4.0), number(5.0), node(Op::Add, {6, 7}),
-                            node(Op::Mul, {5, 8})});
+  const GraphSpec s =
+      spec({leaf(0.5), number(3.0), node(Op::Tanh, {1}), number(2.0), node(Op::Pow, {0, 3}),
+            node(Op::Add, {2, 4}), number(4.0), number(5.0), node(Op::Add, {6, 7}), node(Op::Mul, {5, 8})});
   const Program p = encode(s, {OpName::add, OpName::pow});
   EXPECT_EQ(p.python(),
             "x1 = Value(0.5)\n"
@@ -62,20 +62,22 @@ TEST(ConformProgram, NumbersOnlyInNumberPositions) {
 }
 
 TEST(ConformProgram, PythonSourceForEveryMode) {
-  const GraphSpec s = spec({leaf(-2.0), number(-2.0), node(Op::Pow, {1, 0}), node(Op::PowConst, {2}, -0.5),
-                            node(Op::Abs, {3})});
+  const GraphSpec s = spec(
+      {leaf(-2.0), number(-2.0), node(Op::Pow, {1, 0}), node(Op::PowConst, {2}, -0.5), node(Op::Abs, {3})});
   const Program p = encode(s, {OpName::pow});
   const std::string ops = "x1 = Value(-2.0)\nt1 = (-2.0) ** x1\nt2 = t1 ** -0.5\nt3 = abs(t2)\n";
   EXPECT_EQ(p.python(Mode::once), ops + "t3.backward()\n");
   EXPECT_EQ(p.python(Mode::twice), ops + "t3.backward()\nt3.backward()\n");
   EXPECT_EQ(p.python(Mode::zero_then_again), ops + "t3.backward()\nx1.grad = 0.0\nt3.backward()\n");
-  EXPECT_EQ(p.python(Mode::two_graphs),
-            ops + "t1_b = (-2.0) ** x1\nt2_b = t1_b ** -0.5\nt3_b = abs(t2_b)\nt3.backward()\nt3_b.backward()\n");
+  EXPECT_EQ(
+      p.python(Mode::two_graphs),
+      ops + "t1_b = (-2.0) ** x1\nt2_b = t1_b ** -0.5\nt3_b = abs(t2_b)\nt3.backward()\nt3_b.backward()\n");
   EXPECT_EQ(to_json(p.to_case(1)).at("ops").at(1).dump(), R"(["t2","pow_const","t1",-0.5])");
 }
 
 TEST(ConformProgram, CasesReadBackAsTheAdapterReadsThem) {
-  const GraphSpec s = spec({leaf(-0.0), leaf(1e-300), number(2.0), node(Op::Div, {2, 0}), node(Op::Mul, {3, 1})});
+  const GraphSpec s =
+      spec({leaf(-0.0), leaf(1e-300), number(2.0), node(Op::Div, {2, 0}), node(Op::Mul, {3, 1})});
   const Case c = encode(s, {OpName::div}).to_case(9, Mode::zero_then_again);
   const Case back = case_from_json(nlohmann::json::parse(to_line(to_json(c))));
   EXPECT_EQ(back.id, 9);
@@ -135,7 +137,8 @@ TEST(ConformWire, HelloIsReadStrictly) {
     parse_hello(R"({"type":"error","phase":"hello","exception":"SyntaxError","message":"line 3"})");
     FAIL();
   } catch (const AdapterError& e) {
-    EXPECT_NE(std::string(e.what()).find("could not load the engine: 'SyntaxError: line 3'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("could not load the engine: 'SyntaxError: line 3'"),
+              std::string::npos);
   }
 }
 
@@ -166,28 +169,30 @@ TEST(ConformWire, RepliesAreCheckedAgainstTheirCase) {
       pending());
   EXPECT_TRUE(e.arithmetic);
   EXPECT_EQ(e.node, "t1");
-  for (const char* bad : {
-           R"({"type":"result","id":4,"value":2.0,"grads":{"x1":2.0,"x2":1.0}})",          // another id
-           R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0}})",                   // a leaf's grad missing
-           R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0,"x2":1.0,"y":1}})",    // not in the case
-           R"({"type":"result","id":3,"value":"Infinity","grads":{"x1":2.0,"x2":1.0}})",   // not a number
-           R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0,"x2":1.0},"more":1})", // unknown key
-           R"({"type":"result","id":3,"value":{"type":"complex"},"grads":{"x1":2.0,"x2":1.0}})",
-           R"({"type":"error","id":3,"phase":"forward","kind":"exception","exception":"E","message":"m"})",
-           R"({"type":"error","id":3,"phase":"build","kind":"exception","message":"m"})",  // no exception
-           R"({"type":"error","id":3,"phase":"build","kind":"exception","exception":"E","message":"m","op":"matmul"})",
-           R"({"type":"error","id":3,"phase":"build","kind":"not_a_value","message":"m"})",  // no returned
-           R"({"type":"hello","protocol":1})",
-           R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0,"x2":1.0})",  // cut short
-           "{\"type\":\"result\",\"id\":3,\"value\":2.0,\"grads\":{\"x1\":\"\xff\"}}",
-       }) {
+  for (
+      const char* bad : {
+          R"({"type":"result","id":4,"value":2.0,"grads":{"x1":2.0,"x2":1.0}})",  // another id
+          R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0}})",           // a leaf's grad missing
+          R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0,"x2":1.0,"y":1}})",     // not in the case
+          R"({"type":"result","id":3,"value":"Infinity","grads":{"x1":2.0,"x2":1.0}})",    // not a number
+          R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0,"x2":1.0},"more":1})",  // unknown key
+          R"({"type":"result","id":3,"value":{"type":"complex"},"grads":{"x1":2.0,"x2":1.0}})",
+          R"({"type":"error","id":3,"phase":"forward","kind":"exception","exception":"E","message":"m"})",
+          R"({"type":"error","id":3,"phase":"build","kind":"exception","message":"m"})",  // no exception
+          R"({"type":"error","id":3,"phase":"build","kind":"exception","exception":"E","message":"m","op":"matmul"})",
+          R"({"type":"error","id":3,"phase":"build","kind":"not_a_value","message":"m"})",  // no returned
+          R"({"type":"hello","protocol":1})",
+          R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0,"x2":1.0})",  // cut short
+          "{\"type\":\"result\",\"id\":3,\"value\":2.0,\"grads\":{\"x1\":\"\xff\"}}",
+      }) {
     EXPECT_THROW(parse_reply(bad, pending()), AdapterError) << bad;
   }
   try {
     parse_reply(R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0}})", pending());
     FAIL();
   } catch (const AdapterError& err) {
-    EXPECT_NE(std::string(err.what()).find("no grad for leaf \"x2\"): '{\"type\":\"result\""), std::string::npos)
+    EXPECT_NE(std::string(err.what()).find("no grad for leaf \"x2\"): '{\"type\":\"result\""),
+              std::string::npos)
         << err.what();
   }
 }

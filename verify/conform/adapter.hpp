@@ -228,7 +228,10 @@ int adapter_main() {
       const std::string type = request.value("type", "");
       if (type == "hello") {
         if (request.value("protocol", 0) != kProtocolVersion) {
-          reply = {{"type", "error"}, {"phase", "hello"}, {"kind", "exception"}, {"exception", "protocol"},
+          reply = {{"type", "error"},
+                   {"phase", "hello"},
+                   {"kind", "exception"},
+                   {"exception", "protocol"},
                    {"message", "this adapter speaks protocol " + std::to_string(kProtocolVersion)}};
         } else {
           reply = to_json(hello_of<Traits>());
@@ -239,7 +242,10 @@ int adapter_main() {
         continue;  // a request this adapter does not know: no reply
       }
     } catch (const std::exception& e) {
-      reply = {{"type", "error"}, {"phase", "protocol"}, {"kind", "exception"}, {"exception", "bad request"},
+      reply = {{"type", "error"},
+               {"phase", "protocol"},
+               {"kind", "exception"},
+               {"exception", "bad request"},
                {"message", e.what()}};
     }
     send(reply);

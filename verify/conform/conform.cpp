@@ -2,6 +2,7 @@
 #include "verify/conform/conform.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <map>
 #include <tuple>
@@ -16,22 +17,28 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kChunk = 128;        // random cases per engine.run (the crash budget is checked between)
-constexpr std::size_t kKeptOutput = 20;    // engine output lines kept for the report
+constexpr std::size_t kChunk = 128;      // random cases per engine.run (the crash budget is checked between)
+constexpr std::size_t kKeptOutput = 20;  // engine output lines kept for the report
 constexpr std::int64_t kShrinkIds = 10000000;
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
-struct CaseResult {
+// A random case that did not pass (passing ones are only counted, so --cases 10^7 needs no memory).
+struct Failing {
+  std::size_t index = 0;  // the case's number in the run
+  Program program;
   Outcome outcome;
   Response response;
-  int group = -1;
+  bool unstable = false;         // a re-run answered differently
+  std::optional<OpName> blamed;  // the op its finding is about, once shrunk
 };
 
 // Failing random cases with the same kind, blamed op and exception.
 struct Group {
   Outcome first;
-  std::vector<std::size_t> members;
+  std::vector<std::size_t> members;  // positions in failing_
   bool nondeterministic = false;
 };
 
@@ -47,7 +54,8 @@ bool same_response(const Response& a, const Response& b) {
     return x.kind == y.kind && x.exception == y.exception && x.node == y.node && x.phase == y.phase;
   }
   auto same = [](const Number& p, const Number& q) {
-    return p.type == q.type && p.repr == q.repr && (p.value == q.value || (std::isnan(p.value) && std::isnan(q.value)));
+    return p.type == q.type && p.repr == q.repr &&
+           (p.value == q.value || (std::isnan(p.value) && std::isnan(q.value)));
   };
   auto same_map = [&](const auto& m, const auto& n) {
     if (m.size() != n.size()) return false;
@@ -108,12 +116,15 @@ class Runner {
   }
 
  private:
-  bool has(OpName op) const { return std::find(hello_.ops.begin(), hello_.ops.end(), op) != hello_.ops.end(); }
+  bool has(OpName op) const {
+    return std::find(hello_.ops.begin(), hello_.ops.end(), op) != hello_.ops.end();
+  }
 
   std::vector<Op> engine_ops() const {
     std::vector<Op> ops;
     for (OpName op : kOpNames) {
-      if (std::find(hello_.ops.begin(), hello_.ops.end(), op) != hello_.ops.end()) ops.push_back(engine_op(op));
+      if (std::find(hello_.ops.begin(), hello_.ops.end(), op) != hello_.ops.end())
+        ops.push_back(engine_op(op));
     }
     if (ops.empty()) throw AdapterError("the adapter announced no ops: there is nothing to test");
     return ops;
@@ -121,11 +132,14 @@ class Runner {
 
   int size_of(std::size_t i) const {
     const std::size_t n = static_cast<std::size_t>(std::max(o_.cases, 1));
-    return 1 + static_cast<int>(static_cast<double>(i) / static_cast<double>(std::max<std::size_t>(n - 1, 1)) *
-                                (std::max(o_.max_nodes, 1) - 1));
+    return 1 +
+           static_cast<int>(static_cast<double>(i) / static_cast<double>(std::max<std::size_t>(n - 1, 1)) *
+                            (std::max(o_.max_nodes, 1) - 1));
   }
 
-  rc::Shrinkable<GraphSpec> spec_of(std::size_t i) const { return gen_(gen::case_random(o_.seed, i), size_of(i)); }
+  rc::Shrinkable<GraphSpec> spec_of(std::size_t i) const {
+    return gen_(gen::case_random(o_.seed, i), size_of(i));
+  }
 
   void keep_output(const std::string& line) {
     ++output_lines_;
@@ -146,27 +160,29 @@ class Runner {
 
   void random_cases(ConformReport& rep) {
     const std::size_t n = static_cast<std::size_t>(std::max(o_.cases, 0));
-    programs_.resize(n);
-    results_.resize(n);
     const Clock::time_point start = Clock::now();
     int crashes = 0;
     std::size_t done = 0;
     while (done < n && crashes < o_.max_crashes) {
       const std::size_t end = std::min(n, done + kChunk);
+      std::vector<Program> programs;
       std::vector<Case> cases;
       for (std::size_t i = done; i < end; ++i) {
-        programs_[i] = encode(spec_of(i).value(), hello_.constant_left);
-        cases.push_back(programs_[i].to_case(static_cast<std::int64_t>(i)));
+        programs.push_back(encode(spec_of(i).value(), hello_.constant_left));
+        cases.push_back(programs.back().to_case(static_cast<std::int64_t>(i)));
       }
       engine_.run(
           cases,
           [&](std::size_t k, Response r) {
-            const std::size_t i = done + k;
             count_output(r);
-            results_[i].outcome = judge(programs_[i], Mode::once, r).outcome;
-            results_[i].response = std::move(r);
-            const Kind kind = results_[i].outcome.kind;
-            if (kind == Kind::crash || kind == Kind::timeout) ++crashes;
+            const Outcome outcome = judge(programs[k], Mode::once, r).outcome;
+            for (OpName op : programs[k].ops_used()) {
+              ++used_[static_cast<std::size_t>(op)];
+              if (outcome.passed()) ++passed_[static_cast<std::size_t>(op)];
+            }
+            if (outcome.passed()) return;
+            if (outcome.kind == Kind::crash || outcome.kind == Kind::timeout) ++crashes;
+            failing_.push_back(Failing{done + k, programs[k], outcome, std::move(r), false, std::nullopt});
           },
           RunOptions{});
       done = end;
@@ -174,16 +190,12 @@ class Runner {
     }
     rep.seconds = seconds_since(start);
     rep.cases = static_cast<int>(done);
-    programs_.resize(done);
-    results_.resize(done);
     if (done < n) {
-      rep.notes.push_back("stopped after " + std::to_string(crashes) + " crashes and timeouts: " +
-                          std::to_string(n - done) + " of " + std::to_string(n) + " random cases were not run");
+      rep.notes.push_back("stopped after " + std::to_string(crashes) +
+                          " crashes and timeouts: " + std::to_string(n - done) + " of " + std::to_string(n) +
+                          " random cases were not run");
     }
-    for (const CaseResult& r : results_) {
-      if (r.outcome.kind == Kind::edge) ++rep.edge;
-      else if (!r.outcome.passed()) ++rep.failed;
-    }
+    for (const Failing& f : failing_) ++(f.outcome.kind == Kind::edge ? rep.edge : rep.failed);
   }
 
   // Every failing case once more: an engine that answers differently (a topological order that follows
@@ -191,19 +203,18 @@ class Runner {
   void rerun_failures() {
     std::vector<Case> cases;
     std::vector<std::size_t> which;
-    for (std::size_t i = 0; i < results_.size(); ++i) {
-      const Kind kind = results_[i].outcome.kind;
-      if (results_[i].outcome.passed() || kind == Kind::crash || kind == Kind::timeout) continue;
-      cases.push_back(programs_[i].to_case(static_cast<std::int64_t>(i)));
-      which.push_back(i);
+    for (std::size_t k = 0; k < failing_.size(); ++k) {
+      const Kind kind = failing_[k].outcome.kind;
+      if (kind == Kind::crash || kind == Kind::timeout) continue;
+      cases.push_back(failing_[k].program.to_case(static_cast<std::int64_t>(failing_[k].index)));
+      which.push_back(k);
     }
-    unstable_.assign(results_.size(), false);
     if (cases.empty()) return;
     engine_.run(
         cases,
-        [&](std::size_t k, Response r) {
-          const std::size_t i = which[k];
-          unstable_[i] = !same_response(results_[i].response, r);
+        [&](std::size_t k, const Response& r) {
+          Failing& f = failing_[which[k]];
+          f.unstable = !same_response(f.response, r);
         },
         RunOptions{});
   }
@@ -211,18 +222,17 @@ class Runner {
   std::vector<Group> group_failures() {
     std::vector<Group> groups;
     std::map<std::tuple<Kind, std::string, std::string>, std::size_t> index;
-    for (std::size_t i = 0; i < results_.size(); ++i) {
-      const Outcome& o = results_[i].outcome;
-      if (o.passed()) continue;
-      const auto key = std::make_tuple(o.kind, o.ops.empty() ? std::string() : to_string(o.ops.front()), o.exception);
+    for (std::size_t k = 0; k < failing_.size(); ++k) {
+      const Outcome& o = failing_[k].outcome;
+      const auto key =
+          std::make_tuple(o.kind, o.ops.empty() ? std::string() : to_string(o.ops.front()), o.exception);
       auto it = index.find(key);
       if (it == index.end()) {
         it = index.emplace(key, groups.size()).first;
         groups.push_back(Group{o, {}, false});
       }
-      groups[it->second].members.push_back(i);
-      groups[it->second].nondeterministic = groups[it->second].nondeterministic || unstable_[i];
-      results_[i].group = static_cast<int>(it->second);
+      groups[it->second].members.push_back(k);
+      groups[it->second].nondeterministic = groups[it->second].nondeterministic || failing_[k].unstable;
     }
     return groups;
   }
@@ -230,6 +240,7 @@ class Runner {
   // The engine's answers to a batch of programs, in order.
   std::vector<Response> ask(const std::vector<Program>& programs, Mode mode, bool retry) {
     std::vector<Case> cases;
+    cases.reserve(programs.size());
     for (const Program& p : programs) cases.push_back(p.to_case(next_id_++, mode));
     std::vector<Response> responses(cases.size());
     engine_.run(
@@ -239,12 +250,13 @@ class Runner {
 
   Finding shrink(const Group& g, Clock::time_point deadline) {
     Finding f;
-    const std::size_t index = g.members.front();
+    const Failing& lead = failing_[g.members.front()];
+    const std::size_t index = lead.index;
     f.kind = g.first.kind;
     f.exception = g.first.exception;
     f.count = static_cast<int>(g.members.size());
     f.first_case = static_cast<std::int64_t>(index);
-    f.original_ops = programs_[index].op_count();
+    f.original_ops = lead.program.op_count();
     f.nondeterministic = g.nondeterministic;
     rc::Shrinkable<GraphSpec> s = spec_of(index);
     // A timeout costs --timeout per candidate and a crash a restart: fewer candidates at once.
@@ -254,10 +266,12 @@ class Runner {
         s, batch,
         [&](const std::vector<GraphSpec>& specs) {
           std::vector<Program> programs;
+          programs.reserve(specs.size());
           for (const GraphSpec& spec : specs) programs.push_back(encode(spec, hello_.constant_left));
           const std::vector<Response> responses = ask(programs, Mode::once, retry);
           for (std::size_t k = 0; k < programs.size(); ++k) {
-            if (same_problem(g.first, judge(programs[k], Mode::once, responses[k]).outcome)) return static_cast<int>(k);
+            if (same_problem(g.first, judge(programs[k], Mode::once, responses[k]).outcome))
+              return static_cast<int>(k);
           }
           return -1;
         },
@@ -271,8 +285,8 @@ class Runner {
     f.judged = judge(f.program, Mode::once, f.response);
     if (f.judged.outcome.passed()) {  // it passed this time: keep what the random case showed
       f.nondeterministic = true;
-      f.program = programs_[index];
-      f.response = results_[index].response;
+      f.program = lead.program;
+      f.response = lead.response;
       f.judged = judge(f.program, Mode::once, f.response);
     }
     f.candidates = find_hints(f.program, Mode::once, f.response, f.judged);
@@ -313,7 +327,8 @@ class Runner {
     for (std::size_t i = 0; i < f.program.spec.nodes.size(); ++i) {
       if (f.program.spec.nodes[i].op != Op::Leaf || f.program.is_number(i)) continue;
       const Side& side = f.judged.report.rows[i].grad;
-      const double analytic = std::isfinite(side.ours) || !f.judged.odd_grad[i].empty() ? side.ours : side.torch;
+      const double analytic =
+          std::isfinite(side.ours) || !f.judged.odd_grad[i].empty() ? side.ours : side.torch;
       const FdProbe probe = probe_gradient(g.root, g.nodes[i], analytic);
       out.push_back({f.program.names[i], probe.central, to_string(probe.verdict)});
     }
@@ -321,8 +336,8 @@ class Runner {
   }
 
   void shrink_all(std::vector<Group>& groups, ConformReport& rep) {
-    const Clock::time_point deadline =
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.shrink_seconds));
+    const Clock::time_point deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                          std::chrono::duration<double>(o_.shrink_seconds));
     // Real findings first, then the edges; each in order of first appearance.
     std::vector<std::size_t> order(groups.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -330,19 +345,19 @@ class Runner {
       return (groups[a].first.kind == Kind::edge) < (groups[b].first.kind == Kind::edge);
     });
     std::vector<Finding> raw;
+    raw.reserve(order.size());
     for (std::size_t gi : order) raw.push_back(shrink(groups[gi], deadline));
     choose_hints(raw);
-    finding_op_.assign(results_.size(), std::nullopt);
     std::map<std::tuple<Kind, std::string, std::string>, std::size_t> merged;
     for (std::size_t k = 0; k < raw.size(); ++k) {
       Finding& f = raw[k];
-      for (std::size_t m : groups[order[k]].members) finding_op_[m] = f.op;  // the per-op table blames it
+      for (std::size_t m : groups[order[k]].members) failing_[m].blamed = f.op;  // the per-op table blames it
       // A mistake of no single op (no topological order, a missing import) is one finding, whichever
       // ops showed it.
       const bool structural = f.hint && !f.hint->op;
-      const auto key = std::make_tuple(f.kind, structural || !f.op ? std::string() : std::string(to_string(*f.op)),
-                                       (f.hint ? f.hint->id + ": " + (structural ? f.hint->text : "") : "") + "/" +
-                                           f.exception);
+      const auto key = std::make_tuple(
+          f.kind, structural || !f.op ? std::string() : std::string(to_string(*f.op)),
+          (f.hint ? f.hint->id + ": " + (structural ? f.hint->text : "") : "") + "/" + f.exception);
       if (f.op) f.seen_in.push_back(*f.op);
       auto it = merged.find(key);
       if (it == merged.end()) {
@@ -365,29 +380,20 @@ class Runner {
       kept.nondeterministic = unstable;
       kept.seen_in = std::move(seen);
     }
-    std::stable_partition(rep.findings.begin(), rep.findings.end(), [](const Finding& f) { return f.kind != Kind::edge; });
+    std::stable_partition(rep.findings.begin(), rep.findings.end(),
+                          [](const Finding& f) { return f.kind != Kind::edge; });
   }
 
   void per_op_stats(ConformReport& rep) {
-    for (OpName op : rep.tested) rep.per_op.push_back(OpStats{op});
-    auto stats = [&](OpName op) -> OpStats& {
+    for (OpName op : rep.tested) {
+      const std::size_t i = static_cast<std::size_t>(op);
+      rep.per_op.push_back(OpStats{op, used_[i], passed_[i]});
+    }
+    for (const Failing& f : failing_) {
       for (OpStats& s : rep.per_op) {
-        if (s.op == op) return s;
+        if (!f.blamed || s.op != *f.blamed) continue;
+        ++(f.outcome.kind == Kind::edge ? s.edge : s.failed);
       }
-      return rep.per_op.front();
-    };
-    for (std::size_t i = 0; i < results_.size(); ++i) {
-      const Outcome& o = results_[i].outcome;
-      for (OpName op : programs_[i].ops_used()) {
-        OpStats& s = stats(op);
-        ++s.cases;
-        if (o.passed()) ++s.passed;
-      }
-      if (o.passed()) continue;
-      const std::optional<OpName> blamed = finding_op_[i];
-      if (!blamed) continue;
-      if (o.kind == Kind::edge) ++stats(*blamed).edge;
-      else ++stats(*blamed).failed;
     }
   }
 
@@ -395,10 +401,9 @@ class Runner {
   const Options& o_;
   const Hello& hello_;
   rc::Gen<GraphSpec> gen_;
-  std::vector<Program> programs_;
-  std::vector<CaseResult> results_;
-  std::vector<bool> unstable_;
-  std::vector<std::optional<OpName>> finding_op_;
+  std::vector<Failing> failing_;
+  std::array<int, std::size(kOpNames)> used_{};    // random cases using each op
+  std::array<int, std::size(kOpNames)> passed_{};  // of those, cases that passed
   std::vector<std::string> output_;
   std::size_t output_lines_ = 0;
   std::int64_t next_id_ = kShrinkIds;

@@ -29,11 +29,11 @@ namespace verigrad::verify::conform {
 struct Options {
   int cases = 1000;
   std::uint64_t seed = 0;
-  int max_nodes = 100;          // generator size, swept from 1 over the run (as verigrad fuzz)
+  int max_nodes = 100;  // generator size, swept from 1 over the run (as verigrad fuzz)
   bool probes = true;
-  bool strict = false;          // edge findings count against conformance
-  double shrink_seconds = 60;   // time budget for shrinking, all findings together
-  int max_crashes = 20;         // random cases stop after this many crashes and timeouts
+  bool strict = false;         // edge findings count against conformance
+  double shrink_seconds = 60;  // time budget for shrinking, all findings together
+  int max_crashes = 20;        // random cases stop after this many crashes and timeouts
   std::size_t max_depth = 100000;
   std::function<void(int done, int total)> progress;  // after each batch of random cases
 };
@@ -61,7 +61,7 @@ struct Finding {
   std::int64_t first_case = -1;
   std::size_t original_ops = 0;  // ops in that case before shrinking
   int shrink_steps = 0;
-  bool shrink_stopped = false;  // the time budget ran out
+  bool shrink_stopped = false;    // the time budget ran out
   bool nondeterministic = false;  // a re-run of a failing case answered differently
   Program program;                // the minimal failing program
   Response response;              // the engine's answer to it
@@ -102,10 +102,10 @@ struct ConformReport {
   std::uint64_t seed = 0;
   std::vector<OpName> tested;
   std::vector<std::pair<OpName, std::string>> unsupported;  // op, why (from the adapter, if it said)
-  int cases = 0;           // random cases run
-  int failed = 0;          // of those, with a finding other than edge
-  int edge = 0;            // with an edge finding
-  double seconds = 0.0;    // random cases, end to end
+  int cases = 0;                                            // random cases run
+  int failed = 0;                                           // of those, with a finding other than edge
+  int edge = 0;                                             // with an edge finding
+  double seconds = 0.0;                                     // random cases, end to end
   std::vector<OpStats> per_op;
   std::vector<Finding> findings;  // edge findings last
   std::vector<Probe> probes;
@@ -127,6 +127,7 @@ ConformReport run_conform(Engine& engine, const Options& options);
 
 // The semantic probes alone (run_conform runs them after the random cases, with the ops its findings
 // blame as `suspect`: the depth probe builds its chain from another op if it can).
-std::vector<Probe> run_probes(Engine& engine, const Options& options, const std::vector<OpName>& suspect = {});
+std::vector<Probe> run_probes(Engine& engine, const Options& options,
+                              const std::vector<OpName>& suspect = {});
 
 }  // namespace verigrad::verify::conform

@@ -25,8 +25,10 @@ inline ::testing::AssertionResult conforms(const char* name, const ConformReport
 
 // EXPECT_CONFORMS(Traits): 1,000 random cases and every probe, seed 0; the report on failure.
 // EXPECT_CONFORMS_WITH(Traits, options): with your own conform::Options (cases, seed, ...).
-#define EXPECT_CONFORMS_WITH(Traits, options) \
-  EXPECT_TRUE(::verigrad::verify::conform::conforms(#Traits, ::verigrad::verify::conform::check_engine<Traits>(options)))
+#define EXPECT_CONFORMS_WITH(Traits, options)        \
+  EXPECT_TRUE(::verigrad::verify::conform::conforms( \
+      #Traits, ::verigrad::verify::conform::check_engine<Traits>(options)))
 #define EXPECT_CONFORMS(Traits) EXPECT_CONFORMS_WITH(Traits, ::verigrad::verify::conform::Options{})
 #define ASSERT_CONFORMS(Traits) \
-  ASSERT_TRUE(::verigrad::verify::conform::conforms(#Traits, ::verigrad::verify::conform::check_engine<Traits>({})))
+  ASSERT_TRUE(                  \
+      ::verigrad::verify::conform::conforms(#Traits, ::verigrad::verify::conform::check_engine<Traits>({})))

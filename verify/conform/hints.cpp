@@ -19,12 +19,12 @@ namespace {
 struct Mistake {
   enum class Kind : std::uint8_t { none, assign, negate, drop, per_path, kept };
   Kind kind = Kind::none;
-  Op op = Op::Leaf;          // assign, negate, drop: the op whose backward has the mistake
-  std::size_t slot = 0;      // negate, drop: the operand slot
-  bool dfs_order = false;    // assign: micrograd's DFS order instead of program order
-  bool reversed = false;     // per_path: operands visited last to first
-  bool dedup = false;        // per_path: each distinct operand once (a set of children)
-  bool root_set = true;      // kept: the second call sets the output's grad to 1 (else adds 1)
+  Op op = Op::Leaf;              // assign, negate, drop: the op whose backward has the mistake
+  std::size_t slot = 0;          // negate, drop: the operand slot
+  bool dfs_order = false;        // assign: micrograd's DFS order instead of program order
+  bool reversed = false;         // per_path: operands visited last to first
+  bool dedup = false;            // per_path: each distinct operand once (a set of children)
+  bool root_set = true;          // kept: the second call sets the output's grad to 1 (else adds 1)
   bool again_from_zero = false;  // kept: leaves zeroed between the calls
 };
 
@@ -157,7 +157,8 @@ struct Evidence {
     for (std::size_t i = 0; i < grad.size(); ++i) {
       if (!grad[i]) continue;
       any = true;
-      if (!compare_scaled(*grad[i], r.grad[i], std::fmax(r.scale[i], std::fabs(r.grad[i])), 0.0, kOpTolerance).agree) {
+      if (!compare_scaled(*grad[i], r.grad[i], std::fmax(r.scale[i], std::fabs(r.grad[i])), 0.0, kOpTolerance)
+               .agree) {
         return false;
       }
     }
@@ -177,7 +178,8 @@ Evidence evidence(const Program& p, Mode mode, const Reply& reply) {
 }
 
 bool uses(const Program& p, Op op) {
-  return std::any_of(p.spec.nodes.begin(), p.spec.nodes.end(), [op](const NodeSpec& n) { return n.op == op; });
+  return std::any_of(p.spec.nodes.begin(), p.spec.nodes.end(),
+                     [op](const NodeSpec& n) { return n.op == op; });
 }
 
 std::string op_text(Op op) { return to_string(protocol_op(op)); }
@@ -188,7 +190,7 @@ const char* dunder(Op op) {
     case Op::Sub: return "__sub__";
     case Op::Mul: return "__mul__";
     case Op::Div: return "__truediv__";
-    case Op::Pow: return "__pow__";
+    case Op::Pow:
     case Op::PowConst: return "__pow__";
     case Op::Neg: return "__neg__";
     case Op::Abs: return "__abs__";
@@ -219,11 +221,12 @@ std::vector<Hint> gradient_hints(const Program& p, Mode mode, const Reply& reply
       m.root_set = root_set;
       m.again_from_zero = mode == Mode::zero_then_again;
       if (e.explained_by(replay.run(m))) {
-        found.push_back(Hint{"intermediate_grads_kept",
-                    "intermediate grads kept across calls: backward() leaves the inner nodes' grads from the "
-                    "previous call in place and adds this call's on top, so the second call propagates the first "
-                    "call's gradients again (reset every inner node's grad to 0 before propagating)",
-                    std::nullopt});
+        found.push_back(Hint{
+            "intermediate_grads_kept",
+            "intermediate grads kept across calls: backward() leaves the inner nodes' grads from the "
+            "previous call in place and adds this call's on top, so the second call propagates the first "
+            "call's gradients again (reset every inner node's grad to 0 before propagating)",
+            std::nullopt});
         break;
       }
     }
@@ -231,13 +234,14 @@ std::vector<Hint> gradient_hints(const Program& p, Mode mode, const Reply& reply
   if (mode == Mode::twice || mode == Mode::two_graphs) {
     const Replay once = replay.run(Mistake{});
     if (e.explained_by(once)) {
-      found.push_back(Hint{"no_accumulation",
-                  std::string("the second backward() added nothing to the leaves' grads (torch accumulates: 2x "
-                              "after ") +
-                      (mode == Mode::twice ? "two calls" : "two graphs") +
-                      "): backward() resets the leaves, or keeps state (a visited set, a cached order) "
-                      "across calls",
-                  std::nullopt});
+      found.push_back(
+          Hint{"no_accumulation",
+               std::string("the second backward() added nothing to the leaves' grads (torch accumulates: 2x "
+                           "after ") +
+                   (mode == Mode::twice ? "two calls" : "two graphs") +
+                   "): backward() resets the leaves, or keeps state (a visited set, a cached order) "
+                   "across calls",
+               std::nullopt});
     }
   }
   if (mode != Mode::once) return found;
@@ -246,11 +250,12 @@ std::vector<Hint> gradient_hints(const Program& p, Mode mode, const Reply& reply
       Mistake m{Mistake::Kind::assign, op};
       m.dfs_order = dfs;
       if (!e.explained_by(replay.run(m))) continue;
-      found.push_back(Hint{"assign_not_accumulate",
-                           "`=` instead of `+=` in " + op_text(op) + "'s backward (`" + p.statement(first_use(p, op)) +
-                               "`): a node used more than once keeps only the contribution assigned last, so x + x "
-                               "gets half its gradient; accumulate: self.grad += ...",
-                           protocol_op(op)});
+      found.push_back(
+          Hint{"assign_not_accumulate",
+               "`=` instead of `+=` in " + op_text(op) + "'s backward (`" + p.statement(first_use(p, op)) +
+                   "`): a node used more than once keeps only the contribution assigned last, so x + x "
+                   "gets half its gradient; accumulate: self.grad += ...",
+               protocol_op(op)});
       break;
     }
   }
@@ -259,20 +264,25 @@ std::vector<Hint> gradient_hints(const Program& p, Mode mode, const Reply& reply
       if (slot >= static_cast<std::size_t>(std::max(op_arity(op), 1))) continue;
       if (e.explained_by(replay.run(Mistake{Mistake::Kind::negate, op, slot}))) {
         const std::string extra =
-            op == Op::Sub && slot == 1 ? " (d(a - b)/db = -1: __sub__'s backward must subtract, other.grad -= out.grad)"
-                                       : "";
+            op == Op::Sub && slot == 1
+                ? " (d(a - b)/db = -1: __sub__'s backward must subtract, other.grad -= out.grad)"
+                : "";
         found.push_back(Hint{"sign_lost",
-                    "sign lost in " + op_text(op) + "'s gradient for operand " + std::to_string(slot + 1) + " of `" +
-                        p.statement(first_use(p, op)) + "`" + extra,
-                    protocol_op(op)});
+                             "sign lost in " + op_text(op) + "'s gradient for operand " +
+                                 std::to_string(slot + 1) + " of `" + p.statement(first_use(p, op)) + "`" +
+                                 extra,
+                             protocol_op(op)});
       }
       if (e.explained_by(replay.run(Mistake{Mistake::Kind::drop, op, slot}))) {
         const std::string extra =
-            op == Op::Pow && slot == 1 ? " (d(a ** b)/db = a ** b * log(a): the exponent's gradient is missing)" : "";
+            op == Op::Pow && slot == 1
+                ? " (d(a ** b)/db = a ** b * log(a): the exponent's gradient is missing)"
+                : "";
         found.push_back(Hint{"missing_gradient",
-                    op_text(op) + "'s backward never adds the gradient of operand " + std::to_string(slot + 1) +
-                        " in `" + p.statement(first_use(p, op)) + "`" + extra,
-                    protocol_op(op)});
+                             op_text(op) + "'s backward never adds the gradient of operand " +
+                                 std::to_string(slot + 1) + " in `" + p.statement(first_use(p, op)) + "`" +
+                                 extra,
+                             protocol_op(op)});
       }
     }
   }
@@ -282,11 +292,12 @@ std::vector<Hint> gradient_hints(const Program& p, Mode mode, const Reply& reply
       m.reversed = reversed;
       m.dedup = dedup;
       if (e.explained_by(replay.run(m))) {
-        found.push_back(Hint{"no_topological_order",
-                             "recursion in backward without a topological order: a node's backward runs once per "
-                             "path to it, with whatever grad it holds by then; visit each node once, in reverse "
-                             "topological order",
-                             std::nullopt});
+        found.push_back(
+            Hint{"no_topological_order",
+                 "recursion in backward without a topological order: a node's backward runs once per "
+                 "path to it, with whatever grad it holds by then; visit each node once, in reverse "
+                 "topological order",
+                 std::nullopt});
         return found;
       }
     }
@@ -300,14 +311,15 @@ std::optional<Hint> swapped_hint(const Program& p, const Judgement& j) {
     if (!row.value.reported || row.value.verdict != Verdict::Mismatch) continue;
     const std::size_t a = row.operands[0], b = row.operands[1];
     if (!p.is_number(a) || p.is_number(b)) continue;
-    const double swapped = torch_local(row.op, 0.0, {j.report.rows[b].value.ours, j.report.rows[a].value.ours}, 1.0).value;
+    const double swapped =
+        torch_local(row.op, 0.0, {j.report.rows[b].value.ours, j.report.rows[a].value.ours}, 1.0).value;
     if (!compare(row.value.ours, swapped).agree) continue;
     const char* reflected = row.op == Op::Sub ? "__rsub__" : row.op == Op::Div ? "__rtruediv__" : "__rpow__";
     const char* sign = row.op == Op::Sub ? " - " : row.op == Op::Div ? " / " : " ** ";
     return Hint{"swapped_reflected",
-                std::string("operands swapped in a reflected operator: `") + p.statement(row.index) + "` computed " +
-                    p.names[b] + sign + p.operand_text(a) + "; " + reflected + "(self, other) must compute other" +
-                    sign + "self",
+                std::string("operands swapped in a reflected operator: `") + p.statement(row.index) +
+                    "` computed " + p.names[b] + sign + p.operand_text(a) + "; " + reflected +
+                    "(self, other) must compute other" + sign + "self",
                 protocol_op(row.op)};
   }
   return std::nullopt;
@@ -319,8 +331,8 @@ std::optional<Hint> error_hint(const Program& p, const Reply& reply, const Outco
     const std::string op = o.ops.empty() ? std::string("the op") : to_string(o.ops.front());
     const std::string method = o.ops.empty() ? op : dunder(engine_op(o.ops.front()));
     return Hint{"not_a_value",
-                method + " returned a " + reply.returned + ", not a Value, so no gradient can flow through " + op +
-                    ": return a Value (for -x, self * -1)",
+                method + " returned a " + reply.returned + ", not a Value, so no gradient can flow through " +
+                    op + ": return a Value (for -x, self * -1)",
                 o.ops.empty() ? std::nullopt : std::optional<OpName>(o.ops.front())};
   }
   if (reply.exception == "RecursionError" || m.find("maximum recursion depth") != std::string::npos) {
@@ -334,8 +346,9 @@ std::optional<Hint> error_hint(const Program& p, const Reply& reply, const Outco
     return Hint{"missing_import",
                 module ? "the engine uses `" + name + "` but its file never imports it: add `import " +
                              (name == "np" ? std::string("numpy as np") : name) + "` at the top"
-                       : "name '" + name + "' is not defined where the engine uses it (a missing import, or a "
-                                           "definition the file only makes in code verigrad does not run)",
+                       : "name '" + name +
+                             "' is not defined where the engine uses it (a missing import, or a "
+                             "definition the file only makes in code verigrad does not run)",
                 std::nullopt};
   }
   if (reply.exception == "AttributeError" &&
@@ -353,7 +366,8 @@ std::optional<Hint> error_hint(const Program& p, const Reply& reply, const Outco
 
 Hint recursion_hint(std::size_t depth, const std::string& how) {
   return Hint{"recursion",
-              "recursion in backward: the engine fails on a graph " + std::to_string(depth) + " nodes deep (" + how +
+              "recursion in backward: the engine fails on a graph " + std::to_string(depth) +
+                  " nodes deep (" + how +
                   "); build the topological order with an explicit stack instead of recursing, as torch's "
                   "engine has no depth limit",
               std::nullopt};

@@ -25,9 +25,11 @@ struct Hint {
 // Every hint whose replay fits the judged response of `program` run in `mode`, the likeliest first.
 // A small program can fit two mistakes by coincidence: verigrad conform then prefers the one that
 // fits the most of the run's findings.
-std::vector<Hint> find_hints(const Program& program, Mode mode, const Response& response, const Judgement& judged);
+std::vector<Hint> find_hints(const Program& program, Mode mode, const Response& response,
+                             const Judgement& judged);
 // The first of them, if any.
-std::optional<Hint> find_hint(const Program& program, Mode mode, const Response& response, const Judgement& judged);
+std::optional<Hint> find_hint(const Program& program, Mode mode, const Response& response,
+                              const Judgement& judged);
 
 // The recursion hint for an engine that fails on a chain `depth` deep and not on shallower ones.
 Hint recursion_hint(std::size_t depth, const std::string& how);

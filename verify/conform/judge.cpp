@@ -122,7 +122,9 @@ bool torch_not_finite_at(const Program& p, const Report& report, const Reply& re
     return false;
   }
   const bool backward = reply.phase == "backward";
-  auto bad = [&](std::size_t i) { return !finite(rows[i].value.torch) || (backward && !finite(rows[i].grad.torch)); };
+  auto bad = [&](std::size_t i) {
+    return !finite(rows[i].value.torch) || (backward && !finite(rows[i].grad.torch));
+  };
   if (bad(node)) return true;
   for (std::size_t c : p.spec.nodes[node].operands) {
     if (bad(c)) return true;
@@ -154,7 +156,8 @@ Outcome judge_error(const Program& p, const Reply& reply, const Report& report) 
     o.exception = "non-IEEE " + reply.returned;
     const bool not_finite = node < report.rows.size() && !finite(report.rows[node].value.torch);
     o.kind = not_finite ? Kind::edge : Kind::wrong_value;
-    o.what = where + " gave " + reply.returned + (reply.repr.empty() ? "" : " " + reply.repr) + ", not a double";
+    o.what =
+        where + " gave " + reply.returned + (reply.repr.empty() ? "" : " " + reply.repr) + ", not a double";
     if (node < report.rows.size()) o.what += " (torch: " + format_double(report.rows[node].value.torch) + ")";
     return o;
   }
@@ -166,8 +169,11 @@ Outcome judge_error(const Program& p, const Reply& reply, const Report& report) 
     std::string grads;
     const std::vector<std::size_t>& in = p.spec.nodes[node].operands;
     for (std::size_t k = 0; k < in.size(); ++k) {
-      if (p.is_number(in[k]) || std::find(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(k), in[k]) != in.begin() + static_cast<std::ptrdiff_t>(k)) continue;
-      grads += (grads.empty() ? "" : ", ") + p.names[in[k]] + " " + format_double(report.rows[in[k]].grad.torch);
+      if (p.is_number(in[k]) || std::find(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(k), in[k]) !=
+                                    in.begin() + static_cast<std::ptrdiff_t>(k))
+        continue;
+      grads +=
+          (grads.empty() ? "" : ", ") + p.names[in[k]] + " " + format_double(report.rows[in[k]].grad.torch);
     }
     o.what += " (torch's grads: " + grads + ")";
   } else if (node < report.rows.size()) {
@@ -193,7 +199,8 @@ Judgement judge(const Program& p, Mode mode, const Response& response) {
     j.odd_grad.assign(n, "");
   }
   j.report = check_external(g.nodes, numbers);
-  for (NodeRow& row : j.report.rows) row.name = p.is_number(row.index) ? p.operand_text(row.index) : p.names[row.index];
+  for (NodeRow& row : j.report.rows)
+    row.name = p.is_number(row.index) ? p.operand_text(row.index) : p.names[row.index];
   switch (response.status) {
     case Response::Status::crash:
       j.outcome.kind = Kind::crash;

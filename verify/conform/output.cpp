@@ -64,14 +64,15 @@ std::string engine_number(const Judgement& j, std::size_t i, bool grad, Mode mod
 bool printable(const Program& p) { return p.spec.nodes.size() <= 60; }
 
 // The numbers of one judged program: the output's value, the node that went wrong, every leaf's grad.
-std::string numbers_table(const Program& p, const Judgement& j, const std::vector<FdNumber>& fd, bool with_numbers,
-                          Mode mode = Mode::once) {
+std::string numbers_table(const Program& p, const Judgement& j, const std::vector<FdNumber>& fd,
+                          bool with_numbers, Mode mode = Mode::once) {
   std::ostringstream os;
   const std::vector<NodeRow>& rows = j.report.rows;
   if (rows.empty()) return "";
-  os << "      " << pad("", 12) << pad("engine", 26) << pad("torch", 26) << (fd.empty() ? "" : "finite differences")
-     << "\n";
-  auto line = [&](const std::string& label, const std::string& engine, double torch, const std::string& extra) {
+  os << "      " << pad("", 12) << pad("engine", 26) << pad("torch", 26)
+     << (fd.empty() ? "" : "finite differences") << "\n";
+  auto line = [&](const std::string& label, const std::string& engine, double torch,
+                  const std::string& extra) {
     os << "      " << pad(label, 12) << pad(engine, 26) << pad(format_double(torch), 26) << extra << "\n";
   };
   const std::size_t root = rows.size() - 1;
@@ -98,29 +99,34 @@ std::string numbers_table(const Program& p, const Judgement& j, const std::vecto
   return os.str();
 }
 
-bool has_numbers(const Response& r) { return r.status == Response::Status::reply && r.reply.type == Reply::Type::result; }
+bool has_numbers(const Response& r) {
+  return r.status == Response::Status::reply && r.reply.type == Reply::Type::result;
+}
 
 // An edge finding in a few lines: what raised, on which minimal program.
 std::string edge_text(const Finding& f, std::size_t n) {
   std::ostringstream os;
   std::string program = f.program.python();
   program.pop_back();
-  for (char& c : program) c = c == '\n' ? ';' : c;
+  std::string joined;
+  for (char c : program) joined += c == '\n' ? std::string("; ") : std::string(1, c);
+  program = joined;
   os << "EDGE " << n << ": " << op_text(f.op) << ", " << f.exception << " (" << f.count
-     << (f.count == 1 ? " case" : " cases") << "): " << program << "\n      " << clean(f.judged.outcome.what, 300)
-     << "\n";
+     << (f.count == 1 ? " case" : " cases") << "): " << program << "\n      "
+     << clean(f.judged.outcome.what, 300) << "\n";
   return os.str();
 }
 
 std::string finding_text(const Finding& f, std::size_t n) {
   if (f.kind == Kind::edge) return edge_text(f, n);
   std::ostringstream os;
-  os << (f.kind == Kind::edge ? "EDGE " : "FINDING ") << n << ": " << to_string(f.kind) << " in " << op_text(f.op);
+  os << (f.kind == Kind::edge ? "EDGE " : "FINDING ") << n << ": " << to_string(f.kind) << " in "
+     << op_text(f.op);
   if (!f.exception.empty()) os << " (" << f.exception << ")";
-  os << "  -- " << f.count << (f.count == 1 ? " case" : " cases") << ", first #" << f.first_case << "; shrunk from "
-     << f.original_ops << " ops to " << f.program.op_count() << " in " << f.shrink_steps << " steps"
-     << (f.shrink_stopped ? " (stopped: time budget)" : "") << (f.nondeterministic ? "; NONDETERMINISTIC" : "")
-     << "\n";
+  os << "  -- " << f.count << (f.count == 1 ? " case" : " cases") << ", first #" << f.first_case
+     << "; shrunk from " << f.original_ops << " ops to " << f.program.op_count() << " in " << f.shrink_steps
+     << " steps" << (f.shrink_stopped ? " (stopped: time budget)" : "")
+     << (f.nondeterministic ? "; NONDETERMINISTIC" : "") << "\n";
   os << indent(f.program.python(), "      ");
   os << "    " << clean(f.judged.outcome.what, 600) << "\n";
   os << numbers_table(f.program, f.judged, f.fd, has_numbers(f.response));
@@ -147,7 +153,8 @@ std::string probe_text(const Probe& p) {
   os << "  " << pad(p.name, 17) << pad(probe_status(p), 6) << p.title << "\n";
   if (p.name == "depth") {
     if (p.failed_at != 0) {
-      os << "      fails at " << p.failed_at << " ops deep (passes at " << p.max_depth << "): " << clean(p.how, 300) << "\n";
+      os << "      fails at " << p.failed_at << " ops deep (passes at " << p.max_depth
+         << "): " << clean(p.how, 300) << "\n";
     } else if (p.ok()) {
       os << "      passes at " << p.max_depth << " ops deep\n";
     }
@@ -189,7 +196,7 @@ ojson engine_json(const Program& p, const Response& r, const Judgement& j, Mode 
     return e;
   }
   if (r.reply.type == Reply::Type::error) {
-    e["error"] = {{"phase", r.reply.phase}, {"kind", r.reply.kind},     {"node", r.reply.node},
+    e["error"] = {{"phase", r.reply.phase}, {"kind", r.reply.kind},           {"node", r.reply.node},
                   {"op", r.reply.op},       {"exception", r.reply.exception}, {"message", r.reply.message}};
     if (!r.reply.returned.empty()) e["error"]["returned"] = r.reply.returned;
     return e;
@@ -203,7 +210,8 @@ ojson engine_json(const Program& p, const Response& r, const Judgement& j, Mode 
   e["value"] = number(root, false);
   ojson grads = ojson::object();
   for (std::size_t i = 0; i < p.spec.nodes.size(); ++i) {
-    if (p.spec.nodes[i].op == Op::Leaf && !p.is_number(i) && j.report.rows[i].grad.reported) grads[p.names[i]] = number(i, true);
+    if (p.spec.nodes[i].op == Op::Leaf && !p.is_number(i) && j.report.rows[i].grad.reported)
+      grads[p.names[i]] = number(i, true);
   }
   e["grads"] = grads;
   return e;
@@ -298,23 +306,26 @@ std::string ConformReport::verdict() const {
 
 std::string ConformReport::to_text() const {
   std::ostringstream os;
-  os << "verigrad conform: " << clean(hello.engine, 200) << " (" << adapter << " adapter, protocol " << hello.protocol
-     << "), seed " << seed << "\n";
+  os << "verigrad conform: " << clean(hello.engine, 200) << " (" << adapter << " adapter, protocol "
+     << hello.protocol << "), seed " << seed << "\n";
   std::string tested_text, left_text;
   for (OpName op : tested) tested_text += std::string(" ") + to_string(op);
   for (OpName op : hello.constant_left) left_text += std::string(" ") + to_string(op);
-  os << "  ops tested:    " << tested_text << "\n";
-  for (const auto& [op, why] : unsupported) os << "  not tested:     " << to_string(op) << ": " << clean(why, 300) << "\n";
-  os << "  number on the left:" << (left_text.empty() ? " none" : left_text) << "\n";
+  os << "  ops tested:" << tested_text << "\n";
+  for (const auto& [op, why] : unsupported)
+    os << "  not tested: " << to_string(op) << ": " << clean(why, 300) << "\n";
+  os << "  a number on the left of:" << (left_text.empty() ? " none" : left_text) << "\n";
   for (const std::string& note : notes) os << "  note: " << clean(note, 600) << "\n";
   os << "\n  op          cases  passed  failed    edge\n";
   for (const OpStats& s : per_op) {
-    os << "  " << pad(to_string(s.op), 10) << rpad(std::to_string(s.cases), 7) << rpad(std::to_string(s.passed), 8)
-       << rpad(std::to_string(s.failed), 8) << rpad(std::to_string(s.edge), 8) << "\n";
+    os << "  " << pad(to_string(s.op), 10) << rpad(std::to_string(s.cases), 7)
+       << rpad(std::to_string(s.passed), 8) << rpad(std::to_string(s.failed), 8)
+       << rpad(std::to_string(s.edge), 8) << "\n";
   }
   char rate[64];
   std::snprintf(rate, sizeof rate, "%.2f s (%.0f cases/s)", seconds, cases_per_second());
-  os << "\n" << cases << " random cases in " << rate << ": " << failed << " failed, " << edge << " at IEEE edges\n";
+  os << "\n"
+     << cases << " random cases in " << rate << ": " << failed << " failed, " << edge << " at IEEE edges\n";
   std::size_t n = 0, e = 0;
   bool edges_started = false;
   for (const Finding& f : findings) {
@@ -332,7 +343,8 @@ std::string ConformReport::to_text() const {
   if (engine_output_lines > 0) {
     os << "\nengine output: " << engine_output_lines << " line" << (engine_output_lines == 1 ? "" : "s")
        << " printed outside the protocol (kept, not an error); the first:\n";
-    for (std::size_t i = 0; i < engine_output.size() && i < 5; ++i) os << "  | " << clean(engine_output[i], 200) << "\n";
+    for (std::size_t i = 0; i < engine_output.size() && i < 5; ++i)
+      os << "  | " << clean(engine_output[i], 200) << "\n";
   }
   os << "\n" << verdict() << "\n";
   return os.str();
@@ -349,8 +361,11 @@ ojson ConformReport::to_json() const {
   for (OpName op : hello.constant_left) left.push_back(to_string(op));
   ojson per_op_json = ojson::array();
   for (const OpStats& s : per_op) {
-    per_op_json.push_back(
-        {{"op", to_string(s.op)}, {"cases", s.cases}, {"passed", s.passed}, {"failed", s.failed}, {"edge", s.edge}});
+    per_op_json.push_back({{"op", to_string(s.op)},
+                           {"cases", s.cases},
+                           {"passed", s.passed},
+                           {"failed", s.failed},
+                           {"edge", s.edge}});
   }
   ojson findings_json = ojson::array();
   for (const Finding& f : findings) {
@@ -413,7 +428,11 @@ ojson ConformReport::to_json() const {
           {"protocol", hello.protocol},
           {"adapter", adapter},
           {"seed", seed},
-          {"ops", {{"tested", tested_json}, {"unsupported", unsupported_json}, {"reasons", why}, {"constant_left", left}}},
+          {"ops",
+           {{"tested", tested_json},
+            {"unsupported", unsupported_json},
+            {"reasons", why},
+            {"constant_left", left}}},
           {"cases", cases},
           {"failed", failed},
           {"edge", edge},
@@ -451,7 +470,8 @@ std::string ConformReport::to_junit() const {
       ops << "      <skipped message=\"" << xml(why_skipped) << "\"/>\n";
     } else if (!failures.empty()) {
       ++op_failures;
-      ops << "      <failure type=\"finding\" message=\"" << xml(first) << "\">" << xml(failures) << "</failure>\n";
+      ops << "      <failure type=\"finding\" message=\"" << xml(first) << "\">" << xml(failures)
+          << "</failure>\n";
     }
     if (!edges.empty()) ops << "      <system-out>" << xml(edges) << "</system-out>\n";
     ops << "    </testcase>\n";
@@ -462,17 +482,19 @@ std::string ConformReport::to_junit() const {
     if (!ok) sem << "      <skipped message=\"the engine lacks the ops this probe needs\"/>\n";
     if (ok == std::optional<bool>(false)) {
       ++probe_failures;
-      sem << "      <failure type=\"probe\" message=\"" << xml(p.title) << "\">" << xml(probe_text(p)) << "</failure>\n";
+      sem << "      <failure type=\"probe\" message=\"" << xml(p.title) << "\">" << xml(probe_text(p))
+          << "</failure>\n";
     }
     sem << "    </testcase>\n";
   }
   std::ostringstream os;
   os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  os << "<testsuites name=\"verigrad conform\" tests=\"" << op_cases + static_cast<int>(probes.size()) << "\" failures=\""
-     << op_failures + probe_failures << "\">\n";
-  os << "  <testsuite name=\"conform.ops\" tests=\"" << op_cases << "\" failures=\"" << op_failures << "\">\n" << ops.str()
-     << "  </testsuite>\n";
-  os << "  <testsuite name=\"conform.semantics\" tests=\"" << probes.size() << "\" failures=\"" << probe_failures << "\">\n"
+  os << "<testsuites name=\"verigrad conform\" tests=\"" << op_cases + static_cast<int>(probes.size())
+     << "\" failures=\"" << op_failures + probe_failures << "\">\n";
+  os << "  <testsuite name=\"conform.ops\" tests=\"" << op_cases << "\" failures=\"" << op_failures << "\">\n"
+     << ops.str() << "  </testsuite>\n";
+  os << "  <testsuite name=\"conform.semantics\" tests=\"" << probes.size() << "\" failures=\""
+     << probe_failures << "\">\n"
      << sem.str() << "  </testsuite>\n";
   os << "</testsuites>\n";
   return os.str();

@@ -109,7 +109,8 @@ std::vector<std::pair<std::string, GraphSpec>> accumulation_programs() {
 
 Probe accumulation_probe(Engine& engine, const std::string& name, const std::string& title, Mode mode) {
   Probe p = make_probe(name, title);
-  for (const auto& [label, spec] : accumulation_programs()) p.checks.push_back(make_check(engine.hello(), label, spec, mode));
+  for (const auto& [label, spec] : accumulation_programs())
+    p.checks.push_back(make_check(engine.hello(), label, spec, mode));
   run_checks(engine, p);
   return p;
 }
@@ -117,7 +118,9 @@ Probe accumulation_probe(Engine& engine, const std::string& name, const std::str
 Probe reuse_probe(Engine& engine) {
   Probe p = make_probe("reuse", "a node used more than once gets the sum of its contributions");
   const Hello& h = engine.hello();
-  auto add = [&](const std::string& label, const Builder& b) { p.checks.push_back(make_check(h, label, b.spec(), Mode::once)); };
+  auto add = [&](const std::string& label, const Builder& b) {
+    p.checks.push_back(make_check(h, label, b.spec(), Mode::once));
+  };
   {
     Builder b;
     const std::size_t x = b.leaf(1.5);
@@ -159,8 +162,8 @@ Probe reuse_probe(Engine& engine) {
 Probe constant_probe(Engine& engine) {
   Probe p = make_probe("constant_left", "a plain number on the left (and on the right) of every binary op");
   const Hello& h = engine.hello();
-  const std::pair<Op, const char*> ops[] = {{Op::Add, " + "}, {Op::Sub, " - "}, {Op::Mul, " * "}, {Op::Div, " / "},
-                                            {Op::Pow, " ** "}};
+  const std::pair<Op, const char*> ops[] = {
+      {Op::Add, " + "}, {Op::Sub, " - "}, {Op::Mul, " * "}, {Op::Div, " / "}, {Op::Pow, " ** "}};
   for (const auto& [op, sign] : ops) {
     const OpName name = protocol_op(op);
     const double c = op == Op::Pow ? 2.0 : 3.0;
@@ -169,7 +172,8 @@ Probe constant_probe(Engine& engine) {
     b.op(op, n, b.leaf(0.5));
     ProbeCheck check = make_check(h, python_number(c) + sign + "x", b.spec(), Mode::once);
     if (check.unsupported.empty() && !left(h, name)) {
-      check.unsupported = std::string("no number on the left of ") + to_string(name) + " (the adapter did not list it in constant_left)";
+      check.unsupported = std::string("no number on the left of ") + to_string(name) +
+                          " (the adapter did not list it in constant_left)";
     }
     p.checks.push_back(std::move(check));
     if (op == Op::Pow) continue;  // a number exponent is pow_const, tested everywhere
@@ -228,7 +232,8 @@ std::pair<bool, ProbeCheck> run_chain(Engine& engine, const GraphSpec& spec, std
 }
 
 Probe depth_probe(Engine& engine, std::size_t max_depth, const std::vector<OpName>& suspect) {
-  Probe p = make_probe("depth", "the deepest chain the engine survives (10 to " + std::to_string(max_depth) + " ops)");
+  Probe p = make_probe("depth",
+                       "the deepest chain the engine survives (10 to " + std::to_string(max_depth) + " ops)");
   const Hello& h = engine.hello();
   const std::optional<Op> op = chain_op(h, suspect);
   if (op) p.title += ", a chain of " + std::string(to_string(protocol_op(*op)));
@@ -272,7 +277,7 @@ Probe depth_probe(Engine& engine, std::size_t max_depth, const std::vector<OpNam
                                 (o.kind == Kind::raises && (o.exception == "RecursionError" ||
                                                             o.what.find("recursion") != std::string::npos));
     if (recursion_like && ok >= 10) {
-      const std::string how = o.kind == Kind::raises ? o.exception + " in " + failure->response.reply.phase
+      const std::string how = o.kind == Kind::raises  ? o.exception + " in " + failure->response.reply.phase
                               : o.kind == Kind::crash ? "the adapter crashed: probably a stack overflow"
                                                       : "no reply within the timeout";
       p.hint = recursion_hint(bad, how);
@@ -302,12 +307,13 @@ std::optional<bool> Probe::ok() const {
 
 std::vector<Probe> run_probes(Engine& engine, const Options& options, const std::vector<OpName>& suspect) {
   std::vector<Probe> probes;
-  probes.push_back(accumulation_probe(engine, "twice", "backward() twice accumulates, as torch does (x * x * x at 3: 54)",
-                                      Mode::twice));
+  probes.push_back(accumulation_probe(
+      engine, "twice", "backward() twice accumulates, as torch does (x * x * x at 3: 54)", Mode::twice));
   probes.push_back(accumulation_probe(engine, "zero_then_again",
-                                      "leaves zeroed, then backward() again gives the same grads", Mode::zero_then_again));
-  probes.push_back(accumulation_probe(engine, "two_graphs", "two graphs sharing leaves: both backward() calls add up",
-                                      Mode::two_graphs));
+                                      "leaves zeroed, then backward() again gives the same grads",
+                                      Mode::zero_then_again));
+  probes.push_back(accumulation_probe(
+      engine, "two_graphs", "two graphs sharing leaves: both backward() calls add up", Mode::two_graphs));
   probes.push_back(reuse_probe(engine));
   probes.push_back(constant_probe(engine));
   probes.push_back(depth_probe(engine, options.max_depth, suspect));

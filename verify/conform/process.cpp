@@ -25,7 +25,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kStderrTail = 16 * 1024;  // bytes of the adapter's stderr kept to explain a crash
+constexpr std::size_t kStderrTail =
+    std::size_t{16} * 1024;  // bytes of the adapter's stderr kept to explain a crash
 
 struct Child {
   pid_t pid = -1;
@@ -93,14 +94,15 @@ std::string describe_status(int status) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
     const char* name = ::strsignal(sig);
-    return "was killed by signal " + std::to_string(sig) + (name != nullptr ? std::string(" (") + name + ")" : "");
+    return "was killed by signal " + std::to_string(sig) +
+           (name != nullptr ? std::string(" (") + name + ")" : "");
   }
   return "stopped";
 }
 
 int milliseconds_until(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return static_cast<int>(std::clamp<long long>(left, 0, 1000 * 1000));
+  return static_cast<int>(std::clamp<long long>(left, 0, 1000LL * 1000));
 }
 
 Clock::time_point after(double seconds) {
@@ -113,8 +115,8 @@ struct ProcessEngine::Impl {
   ProcessOptions o;
   Child child;
   std::optional<Hello> hello;
-  std::string outbuf;   // bytes waiting to be written to the adapter
-  std::string partial;  // the unfinished line on its stdout
+  std::string outbuf;       // bytes waiting to be written to the adapter
+  std::string partial;      // the unfinished line on its stdout
   bool discarding = false;  // the rest of an overlong print line is being skipped
   bool stdout_eof = false;
   std::string err_tail;
@@ -174,12 +176,8 @@ struct ProcessEngine::Impl {
         take(buf + start, static_cast<std::size_t>(n) - start, false);
         continue;
       }
-      if (n == 0) {
-        stdout_eof = true;
-        close_fd(child.out);
-      } else if (errno == EINTR) {
-        continue;
-      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {  // end of file, or a broken pipe
         stdout_eof = true;
         close_fd(child.out);
       }
@@ -302,11 +300,17 @@ struct ProcessEngine::Impl {
       }
       if (Clock::now() >= deadline) {
         kill_child();
-        throw AdapterError("the adapter did not answer the handshake within " + format_seconds(o.handshake_timeout) +
+        throw AdapterError("the adapter did not answer the handshake within " +
+                           format_seconds(o.handshake_timeout) +
                            (err_tail.empty() ? std::string() : "; its stderr: " + quote(err_tail, 2000)));
       }
       pump(deadline);
     }
+  }
+
+  // --timeout, and as much again per 50,000 instructions: a deep chain is honest work, not a hang.
+  double case_timeout(const Case& c) const {
+    return o.timeout * (1.0 + static_cast<double>(c.ops.size()) / 50000.0);
   }
 
   static std::string format_seconds(double s) {
@@ -346,8 +350,11 @@ struct ProcessEngine::Impl {
         start();
         head_since = Clock::now();
       }
-      while (sent < n && sent - head < std::max<std::size_t>(o.window, 1)) outbuf += to_line(to_json(cases[sent++]));
-      const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout));
+      while (sent < n && sent - head < std::max<std::size_t>(o.window, 1))
+        outbuf += to_line(to_json(cases[sent++]));
+      const double seconds = case_timeout(cases[head]);
+      const auto timeout =
+          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
       if (ready.empty() && !stdout_eof) pump(head_since + timeout);
       while (!ready.empty() && head < n) {
         std::string line = std::move(ready.front());
@@ -358,7 +365,9 @@ struct ProcessEngine::Impl {
         }
         Response r = finished(Response::Status::reply, "");
         r.reply = parse_reply(line, cases[head]);
-        if (!r.reply.printed.empty()) printed += static_cast<std::size_t>(std::count(r.reply.printed.begin(), r.reply.printed.end(), '\n')) + 1;
+        if (!r.reply.printed.empty())
+          printed +=
+              static_cast<std::size_t>(std::count(r.reply.printed.begin(), r.reply.printed.end(), '\n')) + 1;
         sink(head++, std::move(r));
         head_since = Clock::now();
       }
@@ -377,8 +386,8 @@ struct ProcessEngine::Impl {
       }
       if (Clock::now() >= head_since + timeout) {
         kill_child();
-        sink(head, finished(Response::Status::timeout,
-                            "no reply within " + format_seconds(o.timeout) + "; the adapter was killed and restarted"));
+        sink(head, finished(Response::Status::timeout, "no reply within " + format_seconds(seconds) +
+                                                           "; the adapter was killed and restarted"));
         ++head;
         sent = head;
         head_since = Clock::now();
@@ -392,10 +401,17 @@ ProcessEngine::ProcessEngine(ProcessOptions options) : impl_(std::make_unique<Im
   impl_->o = std::move(options);
   // Writing to an adapter that just died must be an error code, not a signal that kills verigrad.
   struct sigaction current {};
-  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+    std::signal(SIGPIPE, SIG_IGN);
 }
 
-ProcessEngine::~ProcessEngine() { impl_->stop(); }
+ProcessEngine::~ProcessEngine() {
+  try {
+    impl_->stop();
+  } catch (...) {  // a destructor must not throw: the process group is killed either way
+    impl_->kill_child();
+  }
+}
 
 const Hello& ProcessEngine::hello() {
   if (!impl_->hello) impl_->start();

@@ -20,12 +20,13 @@ namespace verigrad::verify::conform {
 struct ProcessOptions {
   std::vector<std::string> argv;  // the adapter's command; argv[0] is looked up on PATH
   std::string kind = "process";   // for the report: "python" or "process"
-  double timeout = 5.0;           // seconds a case may take once the adapter is on it
+  double timeout = 5.0;           // seconds a case may take once the adapter is on it (and as much
+                                  // again per 50,000 instructions, for the depth probe's chains)
   double handshake_timeout = 15.0;
-  std::size_t window = 64;                // cases in flight
-  std::size_t max_line = 64u << 20;       // longest protocol line accepted (a 10^5-node reply is ~10 MiB)
-  std::size_t max_print_line = 4096;      // engine output lines are cut to this
-  std::size_t max_kept_prints = 200;      // engine output lines kept per run (the rest are counted)
+  std::size_t window = 64;            // cases in flight
+  std::size_t max_line = 64u << 20;   // longest protocol line accepted (a 10^5-node reply is ~10 MiB)
+  std::size_t max_print_line = 4096;  // engine output lines are cut to this
+  std::size_t max_kept_prints = 200;  // engine output lines kept per run (the rest are counted)
 };
 
 class ProcessEngine final : public Engine {
@@ -38,8 +39,8 @@ class ProcessEngine final : public Engine {
   std::vector<std::string> startup_output() const override;
   std::string kind() const override;
 
-  std::size_t restarts() const;        // adapters started after the first
-  std::size_t printed_lines() const;   // engine output lines seen in all (kept or not)
+  std::size_t restarts() const;       // adapters started after the first
+  std::size_t printed_lines() const;  // engine output lines seen in all (kept or not)
 
  private:
   struct Impl;

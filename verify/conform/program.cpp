@@ -50,7 +50,9 @@ Op engine_op(OpName op) {
 
 namespace {
 
-bool contains(const std::vector<OpName>& ops, OpName op) { return std::find(ops.begin(), ops.end(), op) != ops.end(); }
+bool contains(const std::vector<OpName>& ops, OpName op) {
+  return std::find(ops.begin(), ops.end(), op) != ops.end();
+}
 
 // May operand `slot` of a node with this op be a plain number?
 bool number_allowed(Op op, std::size_t slot, const std::vector<OpName>& constant_left) {
@@ -101,14 +103,15 @@ Program encode(const GraphSpec& spec, const std::vector<OpName>& constant_left) 
   std::size_t leaves = 0, inner = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (number[i]) continue;
-    p.names[i] = spec.nodes[i].op == Op::Leaf ? "x" + std::to_string(++leaves) : "t" + std::to_string(++inner);
+    p.names[i] =
+        spec.nodes[i].op == Op::Leaf ? "x" + std::to_string(++leaves) : "t" + std::to_string(++inner);
   }
   return p;
 }
 
 std::size_t Program::op_count() const {
-  return static_cast<std::size_t>(
-      std::count_if(spec.nodes.begin(), spec.nodes.end(), [](const NodeSpec& n) { return n.op != Op::Leaf; }));
+  return static_cast<std::size_t>(std::count_if(spec.nodes.begin(), spec.nodes.end(),
+                                                [](const NodeSpec& n) { return n.op != Op::Leaf; }));
 }
 
 std::vector<OpName> Program::ops_used() const {
@@ -164,7 +167,8 @@ Case Program::to_case(std::int64_t id, Mode mode, bool intermediates) const {
     ins.name = names[i];
     ins.op = protocol_op(node.op);
     for (std::size_t operand : node.operands) {
-      ins.args.push_back(is_number(operand) ? Operand{"", spec.nodes[operand].constant} : Operand{names[operand], 0.0});
+      ins.args.push_back(is_number(operand) ? Operand{"", spec.nodes[operand].constant}
+                                            : Operand{names[operand], 0.0});
     }
     if (node.op == Op::PowConst) ins.args.push_back(Operand{"", node.constant});
     c.ops.push_back(std::move(ins));

@@ -26,7 +26,7 @@ struct Program {
 
   bool is_number(std::size_t node) const { return names[node].empty(); }
   const std::string& output() const { return names.back(); }
-  std::size_t op_count() const;         // inner nodes
+  std::size_t op_count() const;          // inner nodes
   std::vector<OpName> ops_used() const;  // distinct, in order of first use
   // The operand as it reads in the program: its name, or the number as Python writes it.
   std::string operand_text(std::size_t node) const;

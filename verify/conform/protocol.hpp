@@ -22,11 +22,25 @@ namespace verigrad::verify::conform {
 inline constexpr int kProtocolVersion = 1;
 
 // The op names of the protocol (a contract). pow_const is `Value ** number`, pow is `Value ** Value`.
-enum class OpName : std::uint8_t { add, sub, mul, div, neg, pow_const, pow, relu, tanh, exp, log, sigmoid, abs };
+enum class OpName : std::uint8_t {
+  add,
+  sub,
+  mul,
+  div,
+  neg,
+  pow_const,
+  pow,
+  relu,
+  tanh,
+  exp,
+  log,
+  sigmoid,
+  abs
+};
 
-inline constexpr OpName kOpNames[] = {OpName::add,  OpName::sub,  OpName::mul,  OpName::div,     OpName::neg,
-                                      OpName::pow_const, OpName::pow,  OpName::relu, OpName::tanh,
-                                      OpName::exp,  OpName::log,  OpName::sigmoid, OpName::abs};
+inline constexpr OpName kOpNames[] = {
+    OpName::add,  OpName::sub,  OpName::mul, OpName::div, OpName::neg,     OpName::pow_const, OpName::pow,
+    OpName::relu, OpName::tanh, OpName::exp, OpName::log, OpName::sigmoid, OpName::abs};
 
 inline const char* to_string(OpName op) {
   switch (op) {
@@ -70,7 +84,8 @@ inline int arity(OpName op) {
 
 // The ops that may take a plain number as the left operand (`2 - x`), if the adapter says so.
 inline bool takes_constant_left(OpName op) {
-  return op == OpName::add || op == OpName::sub || op == OpName::mul || op == OpName::div || op == OpName::pow;
+  return op == OpName::add || op == OpName::sub || op == OpName::mul || op == OpName::div ||
+         op == OpName::pow;
 }
 
 // How the engine is driven after building the graph (what torch does in brackets):
@@ -135,7 +150,7 @@ struct Reply {
   Type type = Type::result;
   std::int64_t id = 0;
   // result
-  Number value;                                      // the output's value
+  Number value;                                        // the output's value
   std::vector<std::pair<std::string, Number>> grads;   // every leaf's grad (and inner nodes', if known)
   std::vector<std::pair<std::string, Number>> values;  // inner nodes' values, if known (an error: those
                                                        // built before it, so that a wrong value upstream
@@ -147,8 +162,8 @@ struct Reply {
   std::string op;         // its op name ("" unknown)
   std::string exception;  // the exception's type name
   std::string message;
-  std::string returned;  // not_a_value: the type the op returned; non_ieee: the type of its value
-  std::string repr;      // not_a_value, non_ieee: its text
+  std::string returned;     // not_a_value: the type the op returned; non_ieee: the type of its value
+  std::string repr;         // not_a_value, non_ieee: its text
   bool arithmetic = false;  // the language's floating-point exception (Python: ZeroDivisionError, ...)
   // either
   std::string printed;  // what the engine printed while running this case (the "stdout" key)
@@ -192,9 +207,7 @@ inline nlohmann::json number_json(const Number& n) {
   return {{"type", n.type}, {"repr", n.repr}};
 }
 
-inline nlohmann::json hello_request() {
-  return {{"type", "hello"}, {"protocol", kProtocolVersion}};
-}
+inline nlohmann::json hello_request() { return {{"type", "hello"}, {"protocol", kProtocolVersion}}; }
 
 inline nlohmann::json to_json(const Case& c) {
   nlohmann::json leaves = nlohmann::json::array();
@@ -202,11 +215,17 @@ inline nlohmann::json to_json(const Case& c) {
   nlohmann::json ops = nlohmann::json::array();
   for (const Instruction& ins : c.ops) {
     nlohmann::json row = {ins.name, to_string(ins.op)};
-    for (const Operand& a : ins.args) row.push_back(a.is_number() ? number_json(a.number) : nlohmann::json(a.name));
+    for (const Operand& a : ins.args)
+      row.push_back(a.is_number() ? number_json(a.number) : nlohmann::json(a.name));
     ops.push_back(std::move(row));
   }
-  nlohmann::json j = {{"type", "case"}, {"id", c.id},         {"mode", to_string(c.mode)}, {"leaves", std::move(leaves)},
-                      {"ops", std::move(ops)}, {"output", c.output}, {"source", c.source}};
+  nlohmann::json j = {{"type", "case"},
+                      {"id", c.id},
+                      {"mode", to_string(c.mode)},
+                      {"leaves", std::move(leaves)},
+                      {"ops", std::move(ops)},
+                      {"output", c.output},
+                      {"source", c.source}};
   if (!c.intermediates) j["intermediates"] = false;
   return j;
 }
@@ -229,7 +248,8 @@ inline Case case_from_json(const nlohmann::json& j) {
     c.leaves.emplace_back(leaf[0].get<std::string>(), *x);
   }
   for (const nlohmann::json& row : j.value("ops", nlohmann::json::array())) {
-    if (!row.is_array() || row.size() < 3 || !row[0].is_string() || !row[1].is_string()) fail("bad instruction");
+    if (!row.is_array() || row.size() < 3 || !row[0].is_string() || !row[1].is_string())
+      fail("bad instruction");
     Instruction ins;
     ins.name = row[0].get<std::string>();
     const auto op = parse_op(row[1].get<std::string>());
@@ -257,9 +277,9 @@ inline nlohmann::json to_json(const Hello& h) {
   for (OpName op : h.ops) ops.push_back(to_string(op));
   nlohmann::json left = nlohmann::json::array();
   for (OpName op : h.constant_left) left.push_back(to_string(op));
-  nlohmann::json j = {{"type", "hello"}, {"protocol", h.protocol}, {"engine", h.engine},
-                      {"ops", std::move(ops)}, {"constant_left", std::move(left)},
-                      {"intermediates", h.intermediates}};
+  nlohmann::json j = {
+      {"type", "hello"},       {"protocol", h.protocol},           {"engine", h.engine},
+      {"ops", std::move(ops)}, {"constant_left", std::move(left)}, {"intermediates", h.intermediates}};
   if (!h.unsupported.empty()) {
     nlohmann::json why = nlohmann::json::object();
     for (const auto& [op, reason] : h.unsupported) why[op] = reason;

@@ -15,9 +15,12 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = byte(i);
   std::size_t n = 0;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) n = 3;
-  else if (c >= 0xF0 && c <= 0xF4) n = 4;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c >= 0xE0 && c <= 0xEF)
+    n = 3;
+  else if (c >= 0xF0 && c <= 0xF4)
+    n = 4;
   if (n == 0 || i + n > s.size()) return 0;
   for (std::size_t k = 1; k < n; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -38,7 +41,8 @@ bool is_extension(const std::string& key) { return key.rfind("x_", 0) == 0; }
 
 void only_keys(const json& j, const std::set<std::string>& allowed, const std::string& line) {
   for (const auto& item : j.items()) {
-    if (allowed.count(item.key()) == 0 && !is_extension(item.key())) bad("unknown key \"" + item.key() + "\"", line);
+    if (allowed.count(item.key()) == 0 && !is_extension(item.key()))
+      bad("unknown key \"" + item.key() + "\"", line);
   }
 }
 
@@ -79,7 +83,8 @@ std::vector<std::pair<std::string, Number>> number_map(const json& j, const char
   if (!j.contains(key)) return out;
   if (!j[key].is_object()) bad(std::string("\"") + key + "\" is not an object", line);
   for (const auto& item : j[key].items()) {
-    if (names.count(item.key()) == 0) bad(std::string("\"") + key + "\" names \"" + item.key() + "\", not in the case", line);
+    if (names.count(item.key()) == 0)
+      bad(std::string("\"") + key + "\" names \"" + item.key() + "\", not in the case", line);
     out.emplace_back(item.key(), number_field(item.value(), std::string(key) + "." + item.key(), line));
   }
   return out;
@@ -128,20 +133,22 @@ Hello parse_hello(const std::string& line) {
   const json j = parse_object(line);
   const std::string type = j["type"].get<std::string>();
   if (type == "error") {
-    const std::string exception = j.contains("exception") && j["exception"].is_string()
-                                      ? j["exception"].get<std::string>() + ": "
-                                      : "";
-    const std::string message = j.contains("message") && j["message"].is_string() ? j["message"].get<std::string>() : "";
+    const std::string exception =
+        j.contains("exception") && j["exception"].is_string() ? j["exception"].get<std::string>() + ": " : "";
+    const std::string message =
+        j.contains("message") && j["message"].is_string() ? j["message"].get<std::string>() : "";
     throw AdapterError("the adapter could not load the engine: " + quote(exception + message, 2000));
   }
   if (type != "hello") bad("expected the hello reply, got type \"" + type + "\"", line);
-  only_keys(j, {"type", "protocol", "engine", "ops", "constant_left", "unsupported", "notes", "intermediates"}, line);
+  only_keys(j,
+            {"type", "protocol", "engine", "ops", "constant_left", "unsupported", "notes", "intermediates"},
+            line);
   if (!j.contains("protocol") || !j["protocol"].is_number_integer()) bad("no integer \"protocol\"", line);
   Hello h;
   h.protocol = j["protocol"].get<int>();
   if (h.protocol != kProtocolVersion) {
-    throw AdapterError("the adapter speaks protocol " + std::to_string(h.protocol) + "; this verigrad speaks " +
-                       std::to_string(kProtocolVersion) + ": " + quote(line));
+    throw AdapterError("the adapter speaks protocol " + std::to_string(h.protocol) +
+                       "; this verigrad speaks " + std::to_string(kProtocolVersion) + ": " + quote(line));
   }
   h.engine = string_field(j, "engine", true, line);
   if (h.engine.empty()) bad("empty \"engine\"", line);
@@ -152,7 +159,8 @@ Hello parse_hello(const std::string& line) {
     bool announced = false;
     for (OpName o : h.ops) announced = announced || o == op;
     if (!takes_constant_left(op) || !announced) {
-      bad(std::string("\"constant_left\" has ") + to_string(op) + ", which is not one of its binary ops", line);
+      bad(std::string("\"constant_left\" has ") + to_string(op) + ", which is not one of its binary ops",
+          line);
     }
   }
   if (j.contains("unsupported")) {
@@ -182,7 +190,8 @@ Reply parse_reply(const std::string& line, const Case& pending) {
   if (type == "error" && j.contains("phase") && j["phase"] == "protocol") {
     throw AdapterError("the adapter could not read case " + std::to_string(pending.id) + ": " + quote(line));
   }
-  if (type != "result" && type != "error") bad("expected a result or an error, got type \"" + type + "\"", line);
+  if (type != "result" && type != "error")
+    bad("expected a result or an error, got type \"" + type + "\"", line);
   if (!j.contains("id") || !j["id"].is_number_integer()) bad("no integer \"id\"", line);
   Reply r;
   r.id = j["id"].get<std::int64_t>();
@@ -214,18 +223,21 @@ Reply parse_reply(const std::string& line, const Case& pending) {
     return r;
   }
   r.type = Reply::Type::error;
-  only_keys(j, {"type", "id", "phase", "kind", "node", "op", "exception", "message", "returned", "repr", "arithmetic",
-                "values", "stdout"},
+  only_keys(j,
+            {"type", "id", "phase", "kind", "node", "op", "exception", "message", "returned", "repr",
+             "arithmetic", "values", "stdout"},
             line);
   r.values = number_map(j, "values", names, line);
   r.phase = string_field(j, "phase", true, line);
-  if (r.phase != "build" && r.phase != "backward") bad("\"phase\" is neither \"build\" nor \"backward\"", line);
+  if (r.phase != "build" && r.phase != "backward")
+    bad("\"phase\" is neither \"build\" nor \"backward\"", line);
   r.kind = string_field(j, "kind", true, line);
   if (r.kind != "exception" && r.kind != "not_a_value" && r.kind != "non_ieee") {
     bad("\"kind\" is not \"exception\", \"not_a_value\" or \"non_ieee\"", line);
   }
   r.node = string_field(j, "node", false, line);
-  if (!r.node.empty() && names.count(r.node) == 0) bad("\"node\" names \"" + r.node + "\", not in the case", line);
+  if (!r.node.empty() && names.count(r.node) == 0)
+    bad("\"node\" names \"" + r.node + "\", not in the case", line);
   r.op = string_field(j, "op", false, line);
   if (!r.op.empty() && !parse_op(r.op)) bad("\"op\" is \"" + r.op + "\", not a protocol op name", line);
   r.exception = string_field(j, "exception", r.kind == "exception", line);
