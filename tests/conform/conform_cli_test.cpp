@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-struct Outcome {
+struct Outcome {  // NOLINT(bugprone-exception-escape): a json member default-constructs to null
   int exit_code = -1;
   std::string out;
   std::string err;

@@ -15,15 +15,15 @@ NodeSpec leaf(double x) { return {Op::Leaf, {}, x}; }
 NodeSpec number(double x) { return {Op::Leaf, {}, x, true}; }
 NodeSpec node(Op op, std::vector<std::size_t> in, double k = 0.0) { return {op, std::move(in), k}; }
 
-Program program(std::vector<NodeSpec> nodes, std::vector<OpName> left = {}) {
+Program program(std::vector<NodeSpec> nodes, const std::vector<OpName>& left = {}) {
   return encode(GraphSpec{std::move(nodes)}, left);
 }
 
 Number n(double x) { return Number{x, "", ""}; }
 
 // A result reply: the output's value, then name/grad and name/value pairs.
-Response result(double value, std::vector<std::pair<std::string, double>> grads,
-                std::vector<std::pair<std::string, double>> values = {}) {
+Response result(double value, const std::vector<std::pair<std::string, double>>& grads,
+                const std::vector<std::pair<std::string, double>>& values = {}) {
   Response r;
   r.reply.type = Reply::Type::result;
   r.reply.value = n(value);

@@ -206,7 +206,22 @@ Reply run_case(const Case& c) {
 // standard output, until standard input closes. The engine's own writes to standard output are sent
 // to standard error first, so that they cannot break the protocol.
 template <typename Traits>
-int adapter_main() {
+int adapter_loop();
+
+template <typename Traits>
+int adapter_main() noexcept {
+  try {
+    return adapter_loop<Traits>();
+  } catch (const std::exception& e) {  // out of memory, a closed standard output: verigrad sees the exit
+    std::fprintf(stderr, "conform adapter: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "conform adapter: an unknown exception\n");
+  }
+  return 2;
+}
+
+template <typename Traits>
+int adapter_loop() {
   const int protocol_fd = ::dup(STDOUT_FILENO);
   if (protocol_fd < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
     std::perror("conform adapter: cannot set up standard output");

@@ -14,11 +14,7 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-ojson num(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  return x;
-}
+ojson num(double x) { return ojson(number_json(x)); }  // the protocol's: "inf", "-inf", "nan" as strings
 
 // Text an engine wrote, made safe to print: no control characters or invalid UTF-8.
 std::string clean(const std::string& s, std::size_t max = 300) {
@@ -69,12 +65,15 @@ std::string numbers_table(const Program& p, const Judgement& j, const std::vecto
   std::ostringstream os;
   const std::vector<NodeRow>& rows = j.report.rows;
   if (rows.empty()) return "";
-  os << "      " << pad("", 12) << pad("engine", 26) << pad("torch", 26)
-     << (fd.empty() ? "" : "finite differences") << "\n";
-  auto line = [&](const std::string& label, const std::string& engine, double torch,
-                  const std::string& extra) {
-    os << "      " << pad(label, 12) << pad(engine, 26) << pad(format_double(torch), 26) << extra << "\n";
+  auto row = [&](const std::string& label, const std::string& engine, const std::string& torch,
+                 const std::string& extra) {
+    std::string text = "      " + pad(label, 12) + pad(engine, 26) + pad(torch, 26) + extra;
+    text.erase(text.find_last_not_of(' ') + 1);
+    os << text << "\n";
   };
+  row("", "engine", "torch", fd.empty() ? "" : "finite differences");
+  auto line = [&](const std::string& label, const std::string& engine, double torch,
+                  const std::string& extra) { row(label, engine, format_double(torch), extra); };
   const std::size_t root = rows.size() - 1;
   std::size_t bad = root;
   for (std::size_t i = 0; i < rows.size(); ++i) {
