@@ -3,6 +3,7 @@
 // adapter come out conformant; misbehaving adapters get a clear exit 2 or a finding, never a hang.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +25,11 @@ struct Outcome {  // NOLINT(bugprone-exception-escape): a json member default-co
   json j;  // stdout parsed, when it is JSON
 };
 
+// A file of this test process's own: ctest runs the tests of this binary in parallel processes.
+std::string temp(const std::string& name) {
+  return ::testing::TempDir() + "conform_" + std::to_string(::getpid()) + "_" + name;
+}
+
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -33,7 +39,7 @@ std::string slurp(const std::string& path) {
 
 // `verigrad conform ARGS` (quoted by the caller), stdout and stderr apart; JSON parsed if it is.
 Outcome conform(const std::string& args) {
-  const std::string err_file = ::testing::TempDir() + "conform_stderr.txt";
+  const std::string err_file = temp("stderr.txt");
   const std::string command = std::string(VERIGRAD_BINARY) + " conform " + args + " 2>" + err_file;
   Outcome r;
   const auto start = std::chrono::steady_clock::now();
@@ -258,7 +264,7 @@ TEST(ConformPython, TextReportHasTheTableFindingsSemanticsAndVerdict) {
 }
 
 TEST(ConformPython, JunitHasATestCasePerOpAndPerProbe) {
-  const std::string xml_path = ::testing::TempDir() + "conform_junit.xml";
+  const std::string xml_path = temp("junit.xml");
   const Outcome r =
       conform("--python " + engine("swapped_rsub") + " --seed 7 --max-depth 100 --junit " + xml_path);
   ASSERT_EQ(r.exit_code, 1) << r.err;
@@ -356,7 +362,7 @@ TEST(ConformMisbehavingFindings, AnAdapterThatDiesIsACrashShrunkToTheOp) {
 }
 
 TEST(ConformMisbehavingFindings, AnAdapterThatDiesOnceIsRestartedAndTheCaseRunAgain) {
-  const std::string marker = ::testing::TempDir() + "conform_died_once";
+  const std::string marker = temp("died_once");
   std::remove(marker.c_str());
   const Outcome r = conform(misbehave("die_once " + marker) + " --cases 40 --no-probes --json --seed 3");
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -381,7 +387,7 @@ TEST(ConformMisbehavingFindings, AHugePrintLineIsCutNotFatal) {
 
 // The adapter's process group is killed on a timeout: a child it started does not outlive the run.
 TEST(ConformMisbehavingFindings, ATimeoutKillsTheAdaptersChildrenToo) {
-  const std::string pid_file = ::testing::TempDir() + "conform_child_pid";
+  const std::string pid_file = temp("child_pid");
   std::remove(pid_file.c_str());
   const Outcome r =
       conform(misbehave("child_holds_pipe " + pid_file) + " --cases 10 --no-probes --timeout 1 --seed 3");
