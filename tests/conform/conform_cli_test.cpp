@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -385,6 +386,14 @@ TEST(ConformMisbehavingFindings, AHugePrintLineIsCutNotFatal) {
   EXPECT_LT(r.j.at("engine_output").at("first").at(0).get<std::string>().size(), 5000U);
 }
 
+// Gone, or a zombie waiting for an init that does not reap (as in some containers): not running.
+bool not_running(const std::string& pid) {
+  const std::string stat = slurp("/proc/" + pid + "/stat");
+  const std::size_t paren = stat.rfind(')');
+  const char state = paren == std::string::npos || paren + 2 >= stat.size() ? 'X' : stat[paren + 2];
+  return state == 'Z' || state == 'X';
+}
+
 // The adapter's process group is killed on a timeout: a child it started does not outlive the run.
 TEST(ConformMisbehavingFindings, ATimeoutKillsTheAdaptersChildrenToo) {
   const std::string pid_file = temp("child_pid");
@@ -394,11 +403,35 @@ TEST(ConformMisbehavingFindings, ATimeoutKillsTheAdaptersChildrenToo) {
   EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
   const std::string pid = slurp(pid_file);
   ASSERT_FALSE(pid.empty());
-  // Gone, or a zombie waiting for an init that does not reap (as in some containers): not running.
-  const std::string stat = slurp("/proc/" + pid + "/stat");
-  const std::size_t paren = stat.rfind(')');
-  const char state = paren == std::string::npos || paren + 2 >= stat.size() ? 'X' : stat[paren + 2];
-  EXPECT_TRUE(state == 'Z' || state == 'X') << "child " << pid << " is in state " << state;
+  EXPECT_TRUE(not_running(pid)) << "child " << pid << " is still running";
+}
+
+// The adapter runs in a process group of its own, out of reach of the terminal's Ctrl-C: a verigrad
+// that is interrupted or terminated kills it (and what it started) on the way out.
+TEST(ConformMisbehavingFindings, TerminatingVerigradKillsTheAdapter) {
+  const std::string pid_file = temp("orphan_pid");
+  std::remove(pid_file.c_str());
+  const std::string command = "exec " + std::string(VERIGRAD_BINARY) + " conform " +
+                              misbehave("child_holds_pipe " + pid_file) +
+                              " --cases 10 --no-probes --timeout 100 --seed 3 >/dev/null 2>&1";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  std::string child;
+  for (int i = 0; i < 300 && child.empty(); ++i) {  // up to 30 s for the adapter to reach case 3
+    ::usleep(100000);
+    child = slurp(pid_file);
+  }
+  ASSERT_FALSE(child.empty()) << "the adapter never started its child";
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
+  ::usleep(200000);
+  EXPECT_TRUE(not_running(child)) << "the adapter's child " << child << " outlived verigrad";
 }
 
 TEST(ConformUsage, ErrorsExitTwo) {

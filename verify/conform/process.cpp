@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -25,8 +26,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kStderrTail =
-    std::size_t{16} * 1024;  // bytes of the adapter's stderr kept to explain a crash
+// Bytes of the adapter's stderr kept to explain a crash.
+constexpr std::size_t kStderrTail = std::size_t{16} * 1024;
+
+// The running adapter's process group, for the signal handler below: the adapter is in a group of its
+// own (so that a timeout can kill it with its children), which also keeps the terminal's Ctrl-C from
+// reaching it. If verigrad is interrupted or terminated, it takes the adapter with it.
+std::atomic<pid_t> running_group{0};
+
+extern "C" void kill_adapter_then_die(int sig) {
+  const pid_t group = running_group.load();
+  if (group > 0) ::kill(-group, SIGKILL);
+  std::signal(sig, SIG_DFL);  // async-signal-safe, as are kill and raise
+  std::raise(sig);
+}
+
+void take_adapter_on_signals() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction current {};
+    if (::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      std::signal(sig, kill_adapter_then_die);
+    }
+  }
+}
 
 struct Child {
   pid_t pid = -1;
@@ -86,6 +108,7 @@ Child spawn(const std::vector<std::string>& argv) {
     throw AdapterError("cannot start the adapter '" + argv[0] + "': " + std::strerror(rc));
   }
   for (int fd : {in[1], out[0], err[0]}) set_nonblocking(fd);
+  running_group.store(pid);
   return {pid, in[1], out[0], err[0]};
 }
 
@@ -243,6 +266,7 @@ struct ProcessEngine::Impl {
       ::kill(child.pid, SIGKILL);
       while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
       }
+      running_group.store(0);
     }
     close_fd(child.in);
     close_fd(child.out);
@@ -403,6 +427,7 @@ ProcessEngine::ProcessEngine(ProcessOptions options) : impl_(std::make_unique<Im
   struct sigaction current {};
   if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
     std::signal(SIGPIPE, SIG_IGN);
+  take_adapter_on_signals();
 }
 
 ProcessEngine::~ProcessEngine() {
