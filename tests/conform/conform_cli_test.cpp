@@ -444,6 +444,12 @@ TEST(ConformUsage, ErrorsExitTwo) {
   EXPECT_EQ(command.exit_code, 2);
   EXPECT_NE(command.err.find("exited with status 127 before answering the handshake"), std::string::npos)
       << command.err;
+  const std::string broken = temp("syntax_error.py");
+  std::ofstream(broken) << "class Value:\n    def __init__(self, data)\n        self.data = data\n";
+  const Outcome syntax = conform("--python " + broken);
+  EXPECT_EQ(syntax.exit_code, 2);
+  EXPECT_NE(syntax.err.find("could not load the engine: 'SyntaxError"), std::string::npos) << syntax.err;
+  EXPECT_NE(syntax.err.find("line 2"), std::string::npos) << syntax.err;
   EXPECT_EQ(conform("--python " + engine("correct_engine") + " --timeout 0").exit_code, 2);
   EXPECT_EQ(conform("--python " + engine("correct_engine") + " --cases -1").exit_code, 2);
 }
