@@ -49,8 +49,7 @@ struct OpStats {
 // Leaf gradients by finite differences (forward evaluation only), for a finding's program.
 struct FdNumber {
   std::string leaf;
-  double central = 0.0;
-  std::string verdict;  // of the engine's gradient: agree, kink, unstable, DISAGREE
+  double central = 0.0;  // (f(x + h) - f(x - h)) / 2h, h = 1e-6 * max(1, |x|)
 };
 
 struct Finding {
