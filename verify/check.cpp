@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "engine/graph.hpp"
@@ -51,14 +52,30 @@ struct LocalNumbers {
   std::vector<double> grad_scale;  // sum of |contributions|: the error scale of a sum that cancels
 };
 
-LocalNumbers local_numbers(const std::vector<Value>& order, const std::vector<NodeRow>& rows,
-                           const OurNumbers& ours, double seed) {
-  const std::size_t n = order.size();
+// A node's operand values as the judged engine computed them (our own values for check(), another
+// engine's for check_external()): the local oracle runs torch on these.
+std::vector<double> operand_values(const NodeRow& row, const OurNumbers& ours) {
+  std::vector<double> values(row.operands.size());
+  for (std::size_t slot = 0; slot < values.size(); ++slot) values[slot] = ours.value[row.operands[slot]];
+  return values;
+}
+
+LocalOp local_op(const NodeRow& row, const OurNumbers& ours, double upstream) {
+  if (row.op == Op::Leaf) return {ours.value[row.index], {}};
+  return torch_local(row.op, row.exponent, operand_values(row, ours), upstream);
+}
+
+std::string convention_at(const NodeRow& row, const OurNumbers& ours) {
+  return row.op == Op::Leaf ? "" : torch_convention(row.op, row.exponent, operand_values(row, ours));
+}
+
+LocalNumbers local_numbers(const std::vector<NodeRow>& rows, const OurNumbers& ours, double seed) {
+  const std::size_t n = rows.size();
   LocalNumbers local{std::vector<double>(n), std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
   local.grad[n - 1] = seed;
   local.grad_scale[n - 1] = std::fabs(seed);
   for (std::size_t i = n; i-- > 0;) {
-    const LocalOp op = torch_local(order[i], ours.grad[i]);
+    const LocalOp op = local_op(rows[i], ours, ours.grad[i]);
     local.value[i] = op.value;
     for (std::size_t slot = 0; slot < op.vjp.size(); ++slot) {
       const std::size_t c = rows[i].operands[slot];
@@ -80,8 +97,8 @@ std::vector<std::vector<std::pair<std::size_t, std::size_t>>> consumers_of(const
   return consumers;
 }
 
-void judge_value(const Value& node, NodeRow& row, double local_value, Tolerance tolerance) {
-  const std::string convention = torch_convention(node);
+void judge_value(const OurNumbers& ours, NodeRow& row, double local_value, Tolerance tolerance) {
+  const std::string convention = convention_at(row, ours);
   if (!convention.empty()) {
     row.value.verdict = Verdict::Convention;
     row.note = convention;
@@ -94,12 +111,12 @@ void judge_value(const Value& node, NodeRow& row, double local_value, Tolerance 
   }
 }
 
-void judge_grad(const std::vector<Value>& order, const OurNumbers& ours, const LocalNumbers& local,
+void judge_grad(const std::vector<NodeRow>& rows, const OurNumbers& ours, const LocalNumbers& local,
                 const std::vector<std::pair<std::size_t, std::size_t>>& consumers, NodeRow& row,
                 Tolerance tolerance) {
   const std::size_t i = row.index;
   for (const auto& [consumer, slot] : consumers) {
-    const std::string convention = torch_convention(order[consumer]);
+    const std::string convention = convention_at(rows[consumer], ours);
     if (!convention.empty()) {
       row.grad.verdict = Verdict::Convention;
       if (row.note.empty()) row.note = convention;
@@ -112,7 +129,9 @@ void judge_grad(const std::vector<Value>& order, const OurNumbers& ours, const L
   }
   double slack = 0.0;
   for (const auto& [consumer, slot] : consumers) {
-    slack += torch_vjp_spread(order[consumer], ours.grad[consumer], kRoundingUlps)[slot];
+    const NodeRow& c = rows[consumer];
+    slack += torch_vjp_spread(c.op, c.exponent, operand_values(c, ours), ours.value[consumer],
+                              ours.grad[consumer], kRoundingUlps)[slot];
   }
   if (compare_scaled(row.grad.ours, local.grad[i], local.grad_scale[i], slack, tolerance).agree) {
     row.grad.verdict = Verdict::Rounding;
@@ -207,11 +226,12 @@ std::size_t Report::count(Verdict verdict) const {
   return n;
 }
 
-Report check(const Value& root, const CheckOptions& options) {
-  const std::vector<Value> order = topological_order(root);
-  const OurNumbers ours = run_ours(order, options.seed);
-  const TorchNumbers theirs = torch_mirror(order, options.seed);
+namespace {
 
+// The verdicts, for our engine's numbers (check) and another engine's (check_external) alike. Numbers
+// the engine did not report were set to torch's by the caller and are marked here, so they agree.
+Report judge(const std::vector<Value>& order, const OurNumbers& ours, const TorchNumbers& theirs,
+             const ExternalNumbers* reported, const CheckOptions& options) {
   Report report;
   report.seed = options.seed;
   report.tolerance = options.tolerance;
@@ -221,22 +241,46 @@ Report check(const Value& root, const CheckOptions& options) {
     const std::size_t i = row.index;
     row.value = {ours.value[i], theirs.value[i], compare(ours.value[i], theirs.value[i], options.tolerance)};
     row.grad = {ours.grad[i], theirs.grad[i], compare(ours.grad[i], theirs.grad[i], options.tolerance)};
+    if (reported != nullptr) {
+      row.value.reported = reported->value[i].has_value();
+      row.grad.reported = reported->grad[i].has_value();
+    }
     all_agree = all_agree && row.value.comparison.agree && row.grad.comparison.agree;
   }
   if (all_agree) return report;  // the common case: no need for the local oracle
 
-  const LocalNumbers local = local_numbers(order, report.rows, ours, options.seed);
+  const LocalNumbers local = local_numbers(report.rows, ours, options.seed);
   const auto consumers = consumers_of(report.rows);
   for (NodeRow& row : report.rows) {
-    if (!row.value.comparison.agree)
-      judge_value(order[row.index], row, local.value[row.index], options.tolerance);
+    if (!row.value.comparison.agree) judge_value(ours, row, local.value[row.index], options.tolerance);
     if (!row.grad.comparison.agree)
-      judge_grad(order, ours, local, consumers[row.index], row, options.tolerance);
+      judge_grad(report.rows, ours, local, consumers[row.index], row, options.tolerance);
     if (row.diverges() && !report.first_divergence) report.first_divergence = row.index;
     const bool mismatch = row.value.verdict == Verdict::Mismatch || row.grad.verdict == Verdict::Mismatch;
     if (mismatch && !report.first_mismatch) report.first_mismatch = row.index;
   }
   return report;
+}
+
+}  // namespace
+
+Report check(const Value& root, const CheckOptions& options) {
+  const std::vector<Value> order = topological_order(root);
+  return judge(order, run_ours(order, options.seed), torch_mirror(order, options.seed), nullptr, options);
+}
+
+Report check_external(const std::vector<Value>& order, const ExternalNumbers& engine,
+                      const CheckOptions& options) {
+  if (order.empty() || engine.value.size() != order.size() || engine.grad.size() != order.size()) {
+    throw std::invalid_argument("check_external: one optional value and grad per node of the order");
+  }
+  const TorchNumbers theirs = torch_mirror(order, options.seed);
+  OurNumbers numbers{theirs.value, theirs.grad};
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (engine.value[i]) numbers.value[i] = *engine.value[i];
+    if (engine.grad[i]) numbers.grad[i] = *engine.grad[i];
+  }
+  return judge(order, numbers, theirs, &engine, options);
 }
 
 }  // namespace verigrad::verify

@@ -45,10 +45,11 @@ const char* to_string(Verdict verdict);
 inline constexpr double kRoundingUlps = 4.0;
 
 struct Side {
-  double ours = 0.0;
+  double ours = 0.0;  // our number, or the judged engine's (check_external)
   double torch = 0.0;
   Comparison comparison;
   Verdict verdict = Verdict::Match;
+  bool reported = true;  // false: the judged engine gave no number here, so `ours` is torch's
 };
 
 struct NodeRow {
@@ -93,6 +94,21 @@ struct CheckOptions {
 };
 
 Report check(const Value& root, const CheckOptions& options = {});
+
+// Another engine's numbers for the nodes of a graph built here: what `verigrad conform` judges. One
+// entry per node of the order; nullopt where that engine reported nothing (an engine may report only
+// the output's value and the leaves' grads). A leaf's value is the input both engines were given.
+struct ExternalNumbers {
+  std::vector<std::optional<double>> value;
+  std::vector<std::optional<double>> grad;
+};
+
+// check() with the judged side's numbers taken from `engine` instead of from our own backward: the
+// same torch mirror, tolerance and verdicts (the local oracle runs torch on the engine's own operand
+// values and consumer grads). `order` is a topological order ending at the root, as torch_mirror
+// takes; rows keep that order. Unreported numbers are torch's, marked Side::reported = false.
+Report check_external(const std::vector<Value>& order, const ExternalNumbers& engine,
+                      const CheckOptions& options = {});
 
 // Our gradient of every node of `order` (a topological order ending at the root) after
 // root.backward(seed) on zeroed leaf grads. Every grad in the graph is restored before returning.

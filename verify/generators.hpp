@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <stdexcept>
+#include <vector>
 
 #include "engine/ops.hpp"
 #include "verify/graph_spec.hpp"
@@ -64,22 +66,25 @@ inline double exponent(Rng& rng) {
 inline std::size_t operand(Rng& rng, GraphSpec& spec) {
   const std::size_t n = spec.nodes.size();
   if (chance(rng, 0.15)) {
-    spec.nodes.push_back(NodeSpec{Op::Leaf, {}, leaf_value(rng)});
+    spec.nodes.push_back(NodeSpec{Op::Leaf, {}, leaf_value(rng), true});
     return n;
   }
   if (chance(rng, 0.5)) return n - 1 - below(rng, std::min<std::size_t>(n, 2));
   return below(rng, n);
 }
 
-inline GraphSpec random_spec(Rng& rng, int size) {
+// Every op but Leaf: what expression() draws from by default.
+inline std::vector<Op> all_ops() { return std::vector<Op>(std::begin(kAllOps) + 1, std::end(kAllOps)); }
+
+// ops: the ops to draw from (not empty, no Leaf).
+inline GraphSpec random_spec(Rng& rng, int size, const std::vector<Op>& ops_to_use = all_ops()) {
   GraphSpec spec;
   const std::size_t leaves = 1 + below(rng, 4);
   for (std::size_t i = 0; i < leaves; ++i) spec.nodes.push_back(NodeSpec{Op::Leaf, {}, leaf_value(rng)});
   const std::size_t ops = 1 + below(rng, 1 + static_cast<std::size_t>(std::max(size, 0)) / 5);
-  constexpr std::size_t kOpCount = std::size(kAllOps) - 1;  // every op but Leaf
   for (std::size_t i = 0; i < ops; ++i) {
     NodeSpec node;
-    node.op = kAllOps[1 + below(rng, kOpCount)];
+    node.op = ops_to_use[below(rng, ops_to_use.size())];
     const int arity = op_arity(node.op);
     const std::size_t count = arity >= 0 ? static_cast<std::size_t>(arity) : 1 + 2 * below(rng, 4);
     for (std::size_t slot = 0; slot < count; ++slot) {
@@ -95,6 +100,12 @@ inline GraphSpec random_spec(Rng& rng, int size) {
 
 }  // namespace detail
 
+// The random source of case `index` of a run seeded with `seed` (verigrad fuzz, verigrad conform):
+// every case is reproducible on its own, so a failing one can be generated again to be shrunk.
+inline rc::Random case_random(std::uint64_t seed, std::uint64_t index) {
+  return rc::Random(rc::Random::Key{seed, index, 0x7665726967726164ULL, 0});
+}
+
 // Leaf values: bounded (|x| <= 1e300, no NaN or infinity), hitting 0, -0, +-1, 1e-300, 5e-324 and 1e300.
 inline rc::Gen<double> leaf_value() {
   return rc::gen::map(rc::gen::arbitrary<std::uint64_t>(), [](std::uint64_t seed) {
@@ -103,18 +114,24 @@ inline rc::Gen<double> leaf_value() {
   });
 }
 
-// Random expression DAGs over every op (Dot included), with shared subexpressions, constants on either
-// side and exponents from torch's special set plus random ones. The number of ops grows with the size
-// (1 to 21); every node is reachable from the root. Shrinks with verify::shrinks, toward a leaf.
-inline rc::Gen<GraphSpec> expression() {
-  return rc::Gen<GraphSpec>([](const rc::Random& random, int size) {
+// Random expression DAGs over the given ops (what `verigrad conform` generates for an engine that
+// announced only these), as expression() below. A leaf made as a constant on one side of an op has
+// NodeSpec::plain set.
+inline rc::Gen<GraphSpec> expression(std::vector<Op> ops) {
+  if (ops.empty()) throw std::invalid_argument("gen::expression: no ops to draw from");
+  return rc::Gen<GraphSpec>([ops = std::move(ops)](const rc::Random& random, int size) {
     rc::Random r = random;
     detail::Rng rng(r.next());
-    return rc::shrinkable::shrinkRecur(detail::random_spec(rng, size), [](const GraphSpec& spec) {
+    return rc::shrinkable::shrinkRecur(detail::random_spec(rng, size, ops), [](const GraphSpec& spec) {
       return rc::seq::fromContainer(shrinks(spec));
     });
   });
 }
+
+// Random expression DAGs over every op (Dot included), with shared subexpressions, constants on either
+// side and exponents from torch's special set plus random ones. The number of ops grows with the size
+// (1 to 21); every node is reachable from the root. Shrinks with verify::shrinks, toward a leaf.
+inline rc::Gen<GraphSpec> expression() { return expression(detail::all_ops()); }
 
 #ifdef VERIGRAD_VERIFY_HAS_NN
 

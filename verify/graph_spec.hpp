@@ -20,6 +20,9 @@ struct NodeSpec {
   Op op = Op::Leaf;
   std::vector<std::size_t> operands;  // indices of earlier nodes; Dot: bias, w0, x0, w1, x1, ...
   double constant = 0.0;              // a leaf's value, or a PowConst's exponent
+  // A leaf the generator made as a constant on one side of an op (`2 - x`): our engine builds it as a
+  // leaf like any other, while `verigrad conform` may send it to a foreign engine as a plain number.
+  bool plain = false;
 };
 
 struct GraphSpec {

@@ -29,13 +29,15 @@ nlohmann::json number(double x) {
 }
 
 nlohmann::json side_json(const Side& side) {
-  return {{"ours", number(side.ours)},
-          {"torch", number(side.torch)},
-          {"difference", number(side.comparison.difference)},
-          {"ulps", side.comparison.ulps == std::numeric_limits<std::uint64_t>::max()
-                       ? nlohmann::json(nullptr)
-                       : nlohmann::json(side.comparison.ulps)},
-          {"verdict", to_string(side.verdict)}};
+  nlohmann::json j = {{"ours", number(side.ours)},
+                      {"torch", number(side.torch)},
+                      {"difference", number(side.comparison.difference)},
+                      {"ulps", side.comparison.ulps == std::numeric_limits<std::uint64_t>::max()
+                                   ? nlohmann::json(nullptr)
+                                   : nlohmann::json(side.comparison.ulps)},
+                      {"verdict", to_string(side.verdict)}};
+  if (!side.reported) j["reported"] = false;
+  return j;
 }
 
 void pad(std::ostream& os, const std::string& s, std::size_t width) {

@@ -138,21 +138,27 @@ TorchNumbers torch_mirror(const std::vector<Value>& order, double seed) {
 }
 
 LocalOp torch_local(const Value& node, double upstream) {
-  configure_torch();
   if (node.is_leaf()) return {node.data(), {}};
-  return local_op(node.op(), exponent_of(node), operand_values(node), upstream);
+  return torch_local(node.op(), exponent_of(node), operand_values(node), upstream);
+}
+
+LocalOp torch_local(Op op, double k, const std::vector<double>& operands, double upstream) {
+  configure_torch();
+  return local_op(op, k, operands, upstream);
 }
 
 std::vector<double> torch_vjp_spread(const Value& node, double upstream, double ulps) {
+  if (node.is_leaf()) return {};
+  return torch_vjp_spread(node.op(), exponent_of(node), operand_values(node), node.data(), upstream, ulps);
+}
+
+std::vector<double> torch_vjp_spread(Op op, double k, const std::vector<double>& x, double ours,
+                                     double upstream, double ulps) {
   configure_torch();
-  std::vector<double> spread(node.arity(), 0.0);
-  if (node.is_leaf()) return spread;
-  const Op op = node.op();
-  const double k = exponent_of(node);
-  const std::vector<double> x = operand_values(node);
+  std::vector<double> spread(x.size(), 0.0);
+  if (op == Op::Leaf) return spread;
   const LocalOp base = local_op(op, k, x, upstream);
   const LocalOp unit = local_op(op, k, x, 1.0);  // d out / d operand, per slot
-  const double ours = node.data();
   auto widen = [&](const std::vector<double>& moved) {
     const LocalOp near = local_op(op, k, moved, upstream);
     for (std::size_t j = 0; j < spread.size(); ++j) {
@@ -192,6 +198,10 @@ std::vector<double> torch_vjp_spread(const Value& node, double upstream, double 
   return spread;
 }
 
-std::string torch_convention(const Value& /*node*/) { return ""; }
+std::string torch_convention(const Value& node) {
+  return torch_convention(node.op(), exponent_of(node), operand_values(node));
+}
+
+std::string torch_convention(Op /*op*/, double /*k*/, const std::vector<double>& /*operands*/) { return ""; }
 
 }  // namespace verigrad::verify

@@ -32,6 +32,9 @@ struct LocalOp {
   std::vector<double> vjp;
 };
 LocalOp torch_local(const Value& node, double upstream);
+// The same for an op given by kind, constant exponent k (PowConst) and operand values: what another
+// engine's numbers are judged with (verify::check_external), where the operands are that engine's.
+LocalOp torch_local(Op op, double k, const std::vector<double>& operands, double upstream);
 
 // How far torch's own vjp (per operand slot) moves over the inputs whose outputs lie within `ulps`
 // ulps of this node's output: each operand is moved by ulps * ulp(out) / |d out / d operand| (torch's
@@ -41,9 +44,13 @@ LocalOp torch_local(const Value& node, double upstream);
 // and torch's differ by at most `ulps` ulps, torch's gradient is also taken where torch's output
 // reaches ours (tanh near saturation, where torch's derivative may be exactly 0 and ours not).
 std::vector<double> torch_vjp_spread(const Value& node, double upstream, double ulps);
+// The same for given operand values, with `ours` the output the judged engine computed from them.
+std::vector<double> torch_vjp_spread(Op op, double k, const std::vector<double>& operands, double ours,
+                                     double upstream, double ulps);
 
 // A documented difference between torch's convention and ours at this node's operand values, or ""
 // (see the table at the top of torch_mirror.cpp).
 std::string torch_convention(const Value& node);
+std::string torch_convention(Op op, double k, const std::vector<double>& operands);
 
 }  // namespace verigrad::verify

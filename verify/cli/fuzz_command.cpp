@@ -13,6 +13,7 @@
 #include "verify/generators.hpp"
 #include "verify/graph_spec.hpp"
 #include "verify/module_mirror.hpp"
+#include "verify/shrink.hpp"
 
 namespace verigrad::verify::cli {
 
@@ -37,30 +38,6 @@ CLI::App* add_fuzz_command(CLI::App& app, FuzzOptions& o) {
 }
 
 namespace {
-
-rc::Random random_from(std::uint64_t seed, std::uint64_t index) {
-  return rc::Random(rc::Random::Key{seed, index, 0x7665726967726164ULL, 0});
-}
-
-// Greedy shrinking over rapidcheck's shrink tree: take the first simpler case that still fails, until
-// none does. Returns the number of steps taken.
-template <typename T, typename Fails>
-int minimise(rc::Shrinkable<T>& shrinkable, const Fails& fails) {
-  int steps = 0;
-  for (bool progress = true; progress;) {
-    progress = false;
-    rc::Seq<rc::Shrinkable<T>> shrinks = shrinkable.shrinks();
-    while (rc::Maybe<rc::Shrinkable<T>> next = shrinks.next()) {
-      if (fails(next->value())) {
-        shrinkable = std::move(*next);
-        progress = true;
-        ++steps;
-        break;
-      }
-    }
-  }
-  return steps;
-}
 
 // "" when the expression agrees with torch and with finite differences, else why not.
 std::string expression_failure(const GraphSpec& spec) {
@@ -91,7 +68,7 @@ struct Failure {
 };
 
 std::optional<Failure> run_case(std::uint64_t seed, std::uint64_t index, int size) {
-  const rc::Random random = random_from(seed, index);
+  const rc::Random random = gen::case_random(seed, index);
   if (index % 2 == 0) {
     rc::Shrinkable<GraphSpec> s = gen::expression()(random, size);
     if (expression_failure(s.value()).empty()) return std::nullopt;

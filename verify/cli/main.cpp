@@ -6,6 +6,7 @@
 #include <exception>
 #include <iostream>
 
+#include "verify/cli/conform_command.hpp"
 #include "verify/cli/eval_command.hpp"
 #include "verify/cli/fuzz_command.hpp"
 #include "verify/cli/grad_command.hpp"
@@ -36,12 +37,15 @@ int main(int argc, char** argv) {
   CLI::App* eval_cmd = cli::add_eval_command(app, eval);
   cli::FuzzOptions fuzz;
   CLI::App* fuzz_cmd = cli::add_fuzz_command(app, fuzz);
+  cli::ConformOptions conform;
+  CLI::App* conform_cmd = cli::add_conform_command(app, conform);
 
   // CLI11 reports an unknown first word as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {
     const std::string first = argv[1];
-    if (first != "grad" && first != "train" && first != "eval" && first != "fuzz") {
-      std::cerr << "verigrad: error: unknown command '" << first << "' (expected grad, train, eval or fuzz)\n"
+    if (first != "grad" && first != "train" && first != "eval" && first != "fuzz" && first != "conform") {
+      std::cerr << "verigrad: error: unknown command '" << first
+                << "' (expected grad, train, eval, fuzz or conform)\n"
                 << "Run 'verigrad --help' for usage.\n";
       return cli::kExitBadInput;
     }
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
     if (train_cmd->parsed()) code = cli::run_train(train);
     if (eval_cmd->parsed()) code = cli::run_eval(eval);
     if (fuzz_cmd->parsed()) code = cli::run_fuzz(fuzz);
+    if (conform_cmd->parsed()) code = cli::run_conform(conform);
     // A full disk or a closed pipe must not pass for success.
     std::cout.flush();
     if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0 || !std::cout) {

@@ -1,0 +1,242 @@
+// Judging a foreign engine's responses against LibTorch (verify::check_external), and the hints: each
+// given when the numbers show the mistake, and not otherwise.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "verify/conform/hints.hpp"
+#include "verify/conform/judge.hpp"
+
+namespace verigrad::verify::conform {
+namespace {
+
+NodeSpec leaf(double x) { return {Op::Leaf, {}, x}; }
+NodeSpec number(double x) { return {Op::Leaf, {}, x, true}; }
+NodeSpec node(Op op, std::vector<std::size_t> in, double k = 0.0) { return {op, std::move(in), k}; }
+
+Program program(std::vector<NodeSpec> nodes, const std::vector<OpName>& left = {}) {
+  return encode(GraphSpec{std::move(nodes)}, left);
+}
+
+Number n(double x) { return Number{x, "", ""}; }
+
+// A result reply: the output's value, then name/grad and name/value pairs.
+Response result(double value, const std::vector<std::pair<std::string, double>>& grads,
+                const std::vector<std::pair<std::string, double>>& values = {}) {
+  Response r;
+  r.reply.type = Reply::Type::result;
+  r.reply.value = n(value);
+  for (const auto& [name, g] : grads) r.reply.grads.emplace_back(name, n(g));
+  for (const auto& [name, v] : values) r.reply.values.emplace_back(name, n(v));
+  return r;
+}
+
+Response error(const std::string& phase, const std::string& node, const std::string& exception,
+               bool arithmetic, const std::string& kind = "exception") {
+  Response r;
+  r.reply.type = Reply::Type::error;
+  r.reply.phase = phase;
+  r.reply.kind = kind;
+  r.reply.node = node;
+  r.reply.exception = exception;
+  r.reply.message = "m";
+  r.reply.returned = kind == "exception" ? "" : "float";
+  r.reply.arithmetic = arithmetic;
+  return r;
+}
+
+TEST(ConformJudge, RightNumbersPassWrongOnesAreBlamedOnTheirOp) {
+  const Program p = program({leaf(3.0), node(Op::Mul, {0, 0}), node(Op::Mul, {1, 0})});  // x * x * x
+  EXPECT_TRUE(judge(p, Mode::once, result(27.0, {{"x1", 27.0}, {"t1", 3.0}, {"t2", 1.0}}, {{"t1", 9.0}}))
+                  .outcome.passed());
+  // Only the leaves' grads and the output, as an engine without intermediates reports them.
+  EXPECT_TRUE(judge(p, Mode::once, result(27.0, {{"x1", 27.0}})).outcome.passed());
+  const Outcome value = judge(p, Mode::once, result(27.0, {{"x1", 27.0}}, {{"t1", 10.0}})).outcome;
+  EXPECT_EQ(value.kind, Kind::wrong_value);
+  EXPECT_EQ(value.node, "t1");
+  EXPECT_EQ(value.ops, std::vector<OpName>{OpName::mul});
+  const Outcome grad = judge(p, Mode::once, result(27.0, {{"x1", 18.0}})).outcome;
+  EXPECT_EQ(grad.kind, Kind::wrong_grad);
+  EXPECT_EQ(grad.node, "x1");
+}
+
+TEST(ConformJudge, ModesExpectTorchsAccumulation) {
+  const Program p = program({leaf(3.0), node(Op::Mul, {0, 0}), node(Op::Mul, {1, 0})});
+  EXPECT_TRUE(judge(p, Mode::twice, result(27.0, {{"x1", 54.0}, {"t1", 99.0}}))
+                  .outcome.passed());  // inner: not judged
+  EXPECT_TRUE(judge(p, Mode::two_graphs, result(27.0, {{"x1", 54.0}})).outcome.passed());
+  EXPECT_TRUE(judge(p, Mode::zero_then_again, result(27.0, {{"x1", 27.0}})).outcome.passed());
+  EXPECT_EQ(judge(p, Mode::twice, result(27.0, {{"x1", 72.0}})).outcome.kind, Kind::wrong_grad);
+}
+
+// A Python engine's math.tanh may differ from torch's SLEEF kernel in the last bit: at 19.02 glibc
+// says 1 - 2^-53 and torch 1.0, so 1 - t*t is 2.2e-16 against 0. The verdicts call that rounding.
+TEST(ConformJudge, ALastBitTanhAndItsDerivativePass) {
+  const Program p = program({leaf(19.02), node(Op::Tanh, {0})});
+  const double t = std::tanh(19.02);
+  const Judgement j = judge(p, Mode::once, result(t, {{"x1", 1.0 - t * t}, {"t1", 1.0}}));
+  EXPECT_TRUE(j.outcome.passed()) << j.outcome.what << "\n" << j.report.to_table();
+}
+
+TEST(ConformJudge, ArithmeticErrorsAreEdgesOnlyWhereTorchGivesInfOrNan) {
+  const Program div = program({leaf(1.0), leaf(0.0), node(Op::Div, {0, 1})});
+  EXPECT_EQ(judge(div, Mode::once, error("build", "t1", "ZeroDivisionError", true)).outcome.kind, Kind::edge);
+  EXPECT_EQ(judge(div, Mode::once, error("build", "t1", "TypeError", false)).outcome.kind, Kind::raises);
+  // sigmoid(-1000) is 0 in torch: an OverflowError there is a finding, not an edge
+  const Program sigmoid = program({leaf(-1000.0), node(Op::Sigmoid, {0})});
+  const Outcome o = judge(sigmoid, Mode::once, error("build", "t1", "OverflowError", true)).outcome;
+  EXPECT_EQ(o.kind, Kind::raises);
+  EXPECT_EQ(o.ops, std::vector<OpName>{OpName::sigmoid});
+  // sqrt at 0: the value is finite, the gradient is inf; raising in backward is an edge
+  const Program root = program({leaf(0.0), node(Op::PowConst, {0}, 0.5)});
+  EXPECT_EQ(judge(root, Mode::once, error("backward", "t1", "ZeroDivisionError", true)).outcome.kind,
+            Kind::edge);
+  EXPECT_EQ(judge(root, Mode::once, error("build", "t1", "ZeroDivisionError", true)).outcome.kind,
+            Kind::raises);
+}
+
+TEST(ConformJudge, NonIeeeNumbersNotValuesCrashesAndTimeouts) {
+  const Program pow = program({leaf(-8.0), node(Op::PowConst, {0}, 0.5)});
+  Response complex = error("build", "t1", "", false, "non_ieee");
+  complex.reply.returned = "complex";
+  EXPECT_EQ(judge(pow, Mode::once, complex).outcome.kind, Kind::edge);  // torch: nan
+  const Program cube = program({leaf(-8.0), node(Op::PowConst, {0}, 3.0)});
+  EXPECT_EQ(judge(cube, Mode::once, complex).outcome.kind, Kind::wrong_value);  // torch: -512
+  Response odd = result(0.0, {{"x1", 0.0}});
+  odd.reply.value = Number{0.0, "NoneType", "None"};
+  EXPECT_EQ(judge(cube, Mode::once, odd).outcome.kind, Kind::wrong_value);
+  const Outcome neg = judge(program({leaf(0.5), node(Op::Neg, {0})}), Mode::once,
+                            error("build", "t1", "", false, "not_a_value"))
+                          .outcome;
+  EXPECT_EQ(neg.kind, Kind::not_a_value);
+  EXPECT_EQ(neg.ops, std::vector<OpName>{OpName::neg});
+  Response crash;
+  crash.status = Response::Status::crash;
+  EXPECT_EQ(judge(cube, Mode::once, crash).outcome.kind, Kind::crash);
+  Response timeout;
+  timeout.status = Response::Status::timeout;
+  EXPECT_EQ(judge(cube, Mode::once, timeout).outcome.kind, Kind::timeout);
+}
+
+TEST(ConformJudge, AnErrorAfterAWrongValueIsTheWrongValue) {
+  // log(1 - x) at x = 0 with 1 - x computed as x - 1: log(-1) raises, but the subtraction is the finding
+  const Program p =
+      program({leaf(0.0), number(1.0), node(Op::Sub, {1, 0}), node(Op::Log, {2})}, {OpName::sub});
+  Response r = error("build", "t2", "ValueError", true);
+  r.reply.values.emplace_back("t1", n(-1.0));
+  const Outcome o = judge(p, Mode::once, r).outcome;
+  EXPECT_EQ(o.kind, Kind::wrong_value);
+  EXPECT_EQ(o.node, "t1");
+}
+
+TEST(ConformJudge, SameProblemKeepsKindOpAndException) {
+  Outcome a{Kind::raises, {OpName::tanh}, "t1", "NameError", ""};
+  EXPECT_TRUE(same_problem(a, Outcome{Kind::raises, {OpName::tanh, OpName::add}, "t3", "NameError", ""}));
+  EXPECT_FALSE(same_problem(a, Outcome{Kind::raises, {OpName::exp}, "t1", "NameError", ""}));
+  EXPECT_FALSE(same_problem(a, Outcome{Kind::raises, {OpName::tanh}, "t1", "TypeError", ""}));
+  EXPECT_FALSE(same_problem(a, Outcome{Kind::edge, {OpName::tanh}, "t1", "NameError", ""}));
+}
+
+// ---- hints ------------------------------------------------------------------------------------
+
+std::vector<std::string> hint_ids(const Program& p, Mode mode, const Response& r) {
+  const Judgement j = judge(p, mode, r);
+  std::vector<std::string> ids;
+  for (const Hint& h : find_hints(p, mode, r, j)) ids.push_back(h.id);
+  return ids;
+}
+
+std::optional<Hint> first_hint(const Program& p, Mode mode, const Response& r) {
+  return find_hint(p, mode, r, judge(p, mode, r));
+}
+
+TEST(ConformHints, AssignInsteadOfAccumulate) {
+  const Program p = program({leaf(1.5), node(Op::Add, {0, 0})});  // x + x
+  const std::optional<Hint> h = first_hint(p, Mode::once, result(3.0, {{"x1", 1.0}, {"t1", 1.0}}));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "assign_not_accumulate");
+  EXPECT_EQ(h->op, OpName::add);
+  // tanh(x) + x with tanh assigning: x keeps tanh's contribution alone
+  const Program q = program({leaf(0.5), node(Op::Tanh, {0}), node(Op::Add, {1, 0})});
+  const double t = std::tanh(0.5);
+  const std::optional<Hint> g = first_hint(q, Mode::once, result(t + 0.5, {{"x1", 1.0 - t * t}}));
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->id, "assign_not_accumulate");
+  EXPECT_EQ(g->op, OpName::tanh);
+}
+
+TEST(ConformHints, SignLostAndMissingGradient) {
+  const Program sub = program({leaf(2.0), leaf(0.5), node(Op::Sub, {0, 1})});
+  const std::optional<Hint> s = first_hint(sub, Mode::once, result(1.5, {{"x1", 1.0}, {"x2", 1.0}}));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->id, "sign_lost");
+  EXPECT_EQ(s->op, OpName::sub);
+  const Program pow = program({leaf(2.0), leaf(3.0), node(Op::Pow, {0, 1})});
+  const std::optional<Hint> m = first_hint(pow, Mode::once, result(8.0, {{"x1", 12.0}, {"x2", 0.0}}));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->id, "missing_gradient");
+  EXPECT_EQ(m->op, OpName::pow);
+  EXPECT_NE(m->text.find("exponent"), std::string::npos);
+}
+
+TEST(ConformHints, NoTopologicalOrder) {
+  // t1 = -x; t2 = t1 + t1: a backward that recurses runs t1's backward twice, each time with grad 2
+  const Program p = program({leaf(0.5), node(Op::Neg, {0}), node(Op::Add, {1, 1})});
+  EXPECT_EQ(hint_ids(p, Mode::once, result(-1.0, {{"x1", -4.0}, {"t1", 2.0}, {"t2", 1.0}})),
+            std::vector<std::string>{"no_topological_order"});
+}
+
+TEST(ConformHints, IntermediateGradsKeptAndNoAccumulation) {
+  const Program p = program({leaf(3.0), node(Op::Mul, {0, 0}), node(Op::Mul, {1, 0})});
+  std::optional<Hint> h = first_hint(p, Mode::twice, result(27.0, {{"x1", 72.0}}));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "intermediate_grads_kept");
+  h = first_hint(p, Mode::zero_then_again, result(27.0, {{"x1", 45.0}}));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "intermediate_grads_kept");
+  h = first_hint(p, Mode::two_graphs, result(27.0, {{"x1", 27.0}}));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "no_accumulation");
+}
+
+TEST(ConformHints, SwappedReflectedOperator) {
+  const Program p = program({leaf(0.5), number(3.0), node(Op::Sub, {1, 0})}, {OpName::sub});
+  const std::optional<Hint> h = first_hint(p, Mode::once, result(-2.5, {{"x1", 1.0}}));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "swapped_reflected");
+  EXPECT_NE(h->text.find("__rsub__"), std::string::npos);
+  // the same wrong number without a number on the left: no reflected operator to blame
+  const Program q = program({leaf(0.5), leaf(3.0), node(Op::Sub, {1, 0})});
+  EXPECT_FALSE(first_hint(q, Mode::once, result(-2.5, {{"x1", -1.0}, {"x2", 1.0}})));
+}
+
+TEST(ConformHints, NumbersThatFitNoMistakeGetNone) {
+  const Program p = program({leaf(2.0), leaf(3.0), node(Op::Mul, {0, 1})});
+  EXPECT_TRUE(hint_ids(p, Mode::once, result(6.0, {{"x1", 5.0}, {"x2", 2.0}})).empty());
+  EXPECT_TRUE(hint_ids(p, Mode::twice, result(6.0, {{"x1", 7.0}, {"x2", 4.0}})).empty());
+}
+
+TEST(ConformHints, ExceptionsThatNameTheirCause) {
+  const Program p = program({leaf(0.5), node(Op::Tanh, {0})});
+  Response name = error("build", "t1", "NameError", false);
+  name.reply.message = "name 'math' is not defined";
+  std::optional<Hint> h = first_hint(p, Mode::once, name);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "missing_import");
+  EXPECT_NE(h->text.find("import math"), std::string::npos);
+  Response unwrapped = error("build", "t1", "AttributeError", false);
+  unwrapped.reply.message = "'float' object has no attribute 'data'";
+  h = first_hint(p, Mode::once, unwrapped);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "unwrapped_number");
+  Response deep = error("backward", "", "RecursionError", false);
+  deep.reply.message = "maximum recursion depth exceeded";
+  h = first_hint(p, Mode::once, deep);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "recursion");
+  EXPECT_FALSE(first_hint(p, Mode::once, error("build", "t1", "KeyError", false)));
+}
+
+}  // namespace
+}  // namespace verigrad::verify::conform
