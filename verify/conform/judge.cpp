@@ -53,13 +53,12 @@ ExternalNumbers external_numbers(const Program& p, Mode mode, const Reply& reply
   for (const auto& [name, x] : reply.values) put(e.value, j.odd_value, index.at(name), x);
   if (!result) return e;  // an error: the values built before it, nothing else
   put(e.value, j.odd_value, n - 1, reply.value);
-  const bool doubled = mode == Mode::twice || mode == Mode::two_graphs;
   for (const auto& [name, x] : reply.grads) {
     const std::size_t i = index.at(name);
     const bool leaf = p.spec.nodes[i].op == Op::Leaf;
     if (mode != Mode::once && !leaf) continue;  // torch keeps no inner grads across calls
     Number g = x;
-    if (doubled) g.value /= 2.0;  // torch's accumulation g + g is exact: halve and judge as once
+    g.value /= grad_factor(mode);  // torch's accumulation g + g is exact: halve and judge as once
     put(e.grad, j.odd_grad, i, g);
   }
   return e;
@@ -78,7 +77,7 @@ std::vector<std::vector<std::size_t>> consumers_of(const Program& p) {
 }
 
 // A value, or failing that a gradient, the verdicts call a mismatch (or that is non-IEEE).
-Outcome judge_numbers(const Program& p, Judgement& j) {
+Outcome judge_numbers(const Program& p, Mode mode, Judgement& j) {
   const std::vector<NodeRow>& rows = j.report.rows;
   Outcome o;
   for (const NodeRow& row : rows) {  // values: the first in program order
@@ -104,8 +103,10 @@ Outcome judge_numbers(const Program& p, Judgement& j) {
       if (std::find(o.ops.begin(), o.ops.end(), op) == o.ops.end()) o.ops.push_back(op);
     }
     o.node = p.names[i];
-    o.what = "grad of " + p.names[i] + ": engine " + number_text(row.grad.ours, j.odd_grad[i]) + ", torch " +
-             format_double(row.grad.torch);
+    // The totals the engine reported (a doubled mode is judged per call).
+    o.what = "grad of " + p.names[i] + ": engine " +
+             number_text(row.grad.ours * grad_factor(mode), j.odd_grad[i]) + ", torch " +
+             format_double(row.grad.torch * grad_factor(mode));
     return o;
   }
   return o;
@@ -184,6 +185,8 @@ Outcome judge_error(const Program& p, const Reply& reply, const Report& report) 
 
 }  // namespace
 
+double grad_factor(Mode mode) { return mode == Mode::twice || mode == Mode::two_graphs ? 2.0 : 1.0; }
+
 Judgement judge(const Program& p, Mode mode, const Response& response) {
   Judgement j;
   const BuiltGraph g = build(p.spec);
@@ -212,7 +215,7 @@ Judgement judge(const Program& p, Mode mode, const Response& response) {
       return j;
     case Response::Status::reply: break;
   }
-  j.outcome = judge_numbers(p, j);
+  j.outcome = judge_numbers(p, mode, j);
   // An error after a wrong value is that value's consequence (log of a number that should have been
   // positive): the wrong value is the finding.
   if (!result && j.outcome.kind != Kind::wrong_value) j.outcome = judge_error(p, response.reply, j.report);

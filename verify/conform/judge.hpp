@@ -49,6 +49,10 @@ struct Judgement {
 // two_graphs expect the leaves' gradients doubled, as torch accumulates them.
 Judgement judge(const Program& program, Mode mode, const Response& response);
 
+// How many backward() calls a mode's leaf gradients add up (2 in twice and two_graphs, else 1). A
+// Judgement holds gradients per call; anything shown to people multiplies them back by this.
+double grad_factor(Mode mode);
+
 // Whether `candidate` shows the same problem as `original` (the shrinking predicate): the same kind,
 // the originally blamed op among the candidate's, the same exception type.
 bool same_problem(const Outcome& original, const Outcome& candidate);

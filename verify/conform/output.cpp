@@ -47,7 +47,6 @@ std::string indent(const std::string& text, const std::string& prefix) {
 
 // Gradients are judged as one backward's (judge() halves the doubled ones of twice and two_graphs);
 // they are shown as reported, and torch's as it accumulates them.
-double grad_factor(Mode mode) { return mode == Mode::twice || mode == Mode::two_graphs ? 2.0 : 1.0; }
 
 std::string engine_number(const Judgement& j, std::size_t i, bool grad, Mode mode = Mode::once) {
   const Side& s = grad ? j.report.rows[i].grad : j.report.rows[i].value;
