@@ -10,29 +10,21 @@
 #include <sstream>
 #include <string>
 
+#include "run_shell.hpp"
+
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
+using verigrad::testing::Result;
 
-// Runs `verigrad ARGS` through the shell; args must be quoted by the caller.
+// Runs `verigrad ARGS` through the shell, stdout and stderr together; args must be quoted by the caller.
 Result verigrad(const std::string& args, const std::string& stdin_text = "") {
   std::string command = std::string(VERIGRAD_BINARY) + " " + args + " 2>&1";
-  std::string input_file;
   if (!stdin_text.empty()) {
-    input_file = ::testing::TempDir() + "verigrad_stdin.txt";
+    const std::string input_file = ::testing::TempDir() + "verigrad_stdin.txt";
     std::ofstream(input_file) << stdin_text;
     command += " < " + input_file;
   }
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return verigrad::testing::run_shell(command);
 }
 
 std::string temp(const std::string& name) { return ::testing::TempDir() + "verigrad_cli_" + name; }
