@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "run_shell.hpp"
 
@@ -47,6 +48,7 @@ TEST(CliGrad, MicrogradExampleTableAgrees) {
   EXPECT_NE(r.out.find("dg/da"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("138.8338192"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("645.5772595"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("138.8338192         ok"), std::string::npos) << r.out;  // the status column
 }
 
 TEST(CliGrad, JsonHasTheDocumentedKeys) {
@@ -291,6 +293,7 @@ TEST(CliFuzz, BadFlagsExitTwo) {
   EXPECT_EQ(verigrad("fuzz --cases 0").exit_code, 2);
   EXPECT_EQ(verigrad("fuzz --max-nodes -3").exit_code, 2);
   EXPECT_EQ(verigrad("fuzz --seconds -1").exit_code, 2);
+  EXPECT_EQ(verigrad("fuzz --seconds 0").exit_code, 2);
 }
 
 TEST(CliTrain, CsvHasOneRowPerStep) {
@@ -325,6 +328,9 @@ TEST(CliTrain, SaveThenEval) {
 TEST(CliTrain, OutOfRangeFlagsExitTwoWithAMessage) {
   const std::pair<const char*, const char*> cases[] = {
       {"train --steps -1", "--steps"},
+      {"train --steps 0", "--steps"},
+      {"train --activation linear", "--activation"},
+      {"train --hidden 0", "--hidden"},
       {"train --samples 0", "--samples"},
       {"train --dataset nope", "nope"},
       {"train --activation swish", "swish"},
@@ -341,6 +347,81 @@ TEST(CliTrain, OutOfRangeFlagsExitTwoWithAMessage) {
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
     EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
   }
+}
+
+// Graphviz cannot lay out huge graphs in reasonable time: --svg refuses more than 3000 nodes, --dot
+// writes any size.
+TEST(CliLimits, SvgRefusesGraphsGraphvizCannotLayOut) {
+  const std::string path = temp("big.py");
+  std::ofstream program(path);
+  program << "x = 1.0\ny = x";
+  for (int i = 0; i < 3000; ++i) program << " + x";  // x and 3000 sums: 3001 nodes
+  program << "\n";
+  program.close();
+  Result r = verigrad("grad -f " + path + " --svg " + temp("big.svg"));
+  EXPECT_EQ(r.exit_code, 2) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("--svg: the graph has 3001 nodes"), std::string::npos) << r.out.substr(0, 300);
+  r = verigrad("grad -f " + path + " --dot " + temp("big.dot"));
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 300);
+}
+
+// The CSV's lr column: sgd defaults to lr 1.0 decaying as micrograd's 1 - 0.9 k / steps, adam to a
+// constant 0.01; --schedule and --lr override.
+TEST(CliTrain, DefaultLearningRatesAndSchedules) {
+  auto lrs = [](const std::string& args) {
+    const std::string csv = temp("lr.csv");
+    EXPECT_EQ(verigrad("train --steps 5 --samples 10 " + args + " --csv " + csv).exit_code, 0) << args;
+    std::ifstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    std::vector<double> out;
+    while (std::getline(in, line)) out.push_back(std::stod(line.substr(line.rfind(',') + 1)));
+    return out;
+  };
+  const std::vector<double> sgd = lrs("");
+  ASSERT_EQ(sgd.size(), 5u);
+  for (int k = 0; k < 5; ++k)
+    EXPECT_DOUBLE_EQ(sgd[static_cast<std::size_t>(k)], 1.0 * (1.0 - 0.9 * k / 5)) << k;
+  for (double lr : lrs("--optimizer adam")) EXPECT_EQ(lr, 0.01);
+  for (double lr : lrs("--schedule constant --lr 0.5")) EXPECT_EQ(lr, 0.5);
+  EXPECT_DOUBLE_EQ(lrs("--optimizer adam --schedule linear").back(), 0.01 * (1.0 - 0.9 * 4 / 5));
+}
+
+// --momentum reaches our SGD and the torch twin alike: the mirror agrees, and the run differs from
+// one without momentum.
+TEST(CliTrain, MomentumReachesBothOptimizers) {
+  const Result with = verigrad("train --mirror --momentum 0.9 --steps 4 --samples 20 --json");
+  ASSERT_EQ(with.exit_code, 0) << with.out;
+  const nlohmann::json j = nlohmann::json::parse(with.out);
+  EXPECT_TRUE(j.at("mirror_match").get<bool>());
+  const Result without = verigrad("train --steps 4 --samples 20 --json");
+  EXPECT_NE(j.at("loss"), nlohmann::json::parse(without.out).at("loss"));
+}
+
+// --seed seeds the initial weights as well as the data: with a negligible learning rate the saved
+// model is the initialisation, which differs between seeds and matches the default for 1337.
+TEST(CliTrain, SeedChoosesTheInitialWeights) {
+  auto saved = [](const std::string& seed) {
+    const std::string path =
+        temp("seed" + std::to_string(seed.size()) + seed.substr(seed.find_last_of(' ') + 1) + ".txt");
+    EXPECT_EQ(verigrad("train --steps 1 --lr 1e-300 --samples 10 --save " + path + seed).exit_code, 0);
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  EXPECT_NE(saved(" --seed 5"), saved(" --seed 6"));
+  EXPECT_EQ(saved(" --seed 1337"), saved(""));
+}
+
+TEST(CliTrain, EvalDefaultsToTheSvmLoss) {
+  const std::string model = temp("eval_default.txt");
+  ASSERT_EQ(verigrad("train --steps 3 --save " + model).exit_code, 0);
+  const Result plain = verigrad("eval --json --model " + model);
+  const Result svm = verigrad("eval --json --model " + model + " --loss svm");
+  const Result mse = verigrad("eval --json --model " + model + " --loss mse");
+  EXPECT_EQ(plain.out, svm.out);
+  EXPECT_NE(plain.out, mse.out);
 }
 
 }  // namespace

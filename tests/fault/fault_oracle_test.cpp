@@ -247,6 +247,19 @@ TEST(FaultOracle, ModuleMirrorAndLockstepCatchAWrongActivation) {
   EXPECT_TRUE(check_module(model, batch, {LossKind::Mse}).matches());  // and without the fault, agreement
 }
 
+// The module mirror's tolerance (rtol 1e-10) at its edge: a wrong tanh by 1e-9 is caught, by 1e-12 not.
+TEST(FaultOracle, ModuleToleranceIsTenToTheMinusTen) {
+  nn::MLPOptions options;
+  options.hidden = nn::Activation::Tanh;
+  const nn::MLP model(2, {4, 1}, options);
+  const Batch batch{{{0.5, -1.0}, {1.0, 2.0}}, {1.0, -1.0}, {}};
+  for (const double relative : {1e-9, 1e-12}) {
+    const fault::Scoped scoped({Op::Tanh, Where::Forward, relative});
+    const ModuleReport r = check_module(model, batch, {LossKind::Mse});
+    EXPECT_EQ(r.matches(), relative < 1e-10) << relative << "\n" << r;
+  }
+}
+
 TEST(FaultOracle, FaultSpecsParse) {
   const Fault f = fault::parse("Mul:d1:1e-11");
   EXPECT_EQ(f.op, Op::Mul);

@@ -1,6 +1,7 @@
 // Optimisers on one parameter, two or three steps worked by hand from torch's update rules.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -143,6 +144,37 @@ TEST(Adam, ScheduleAndStepCount) {
   EXPECT_NEAR(p.data(), 1.0 - 0.3 / (1.0 + kEps), 1e-14);  // lr 0.1 then 0.2
   EXPECT_EQ(opt.step_count(), 2);
   EXPECT_THROW(Adam({p}, AdamOptions{0.1, 1.0}), std::invalid_argument);
+}
+
+// torch::optim::SGD's defaults here: lr 0.01, no momentum, dampening or decay; lr must be a number >= 0.
+TEST(SGD, DefaultsAreTorchs) {
+  Value p(1.0);
+  SGD opt({p});
+  EXPECT_EQ(opt.lr(), 0.01);
+  run(opt, p, {0.5, 0.5});
+  EXPECT_EQ(p.data(), (1.0 + -0.01 * 0.5) + -0.01 * 0.5);  // plain steps: no momentum buffer
+  EXPECT_THROW(SGD({p}, {std::nan("")}), std::invalid_argument);
+  EXPECT_THROW(SGD({p}, {-0.1}), std::invalid_argument);
+}
+
+// torch::optim::Adam's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no decay. Gradients of
+// different sizes make the second step depend on both betas and on eps.
+TEST(Adam, DefaultsAreTorchs) {
+  Value p(1.0);
+  Adam opt({p});
+  EXPECT_EQ(opt.lr(), 1e-3);
+  run(opt, p, {1e-4, 3e-4});
+  double m = 0.0, v = 0.0, want = 1.0;
+  int t = 0;
+  for (double g : {1e-4, 3e-4}) {
+    ++t;
+    m = 0.9 * m + 0.1 * g;
+    v = 0.999 * v + 0.001 * g * g;
+    const double m_hat = m / (1.0 - std::pow(0.9, t));
+    const double v_hat = v / (1.0 - std::pow(0.999, t));
+    want -= 1e-3 * m_hat / (std::sqrt(v_hat) + 1e-8);
+  }
+  EXPECT_NEAR(p.data(), want, 1e-15);
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <set>
 #include <unordered_map>
 
 #include "engine/graph.hpp"
@@ -138,11 +140,39 @@ RC_GTEST_PROP(Expressions, GeneratedGraphsAreValid, ()) {
 // with simpler numbers.
 RC_GTEST_PROP(Expressions, ShrinksAreValidAndNoLarger, ()) {
   const GraphSpec spec = *gen::expression();
+  const std::string original = to_program(spec);
   for (const GraphSpec& s : shrinks(spec)) {
     RC_ASSERT(s.nodes.size() <= spec.nodes.size());
+    RC_ASSERT(to_program(s) != original);  // strictly simpler, or shrinking would never end
     RC_ASSERT(prune(s).nodes.size() == s.nodes.size());
     build(s);
   }
+}
+
+// The generators reach what the README promises: every op, Dot included, shared operands (a + a), and
+// the edge values 0, -0, +-1, 5e-324, 1e-300 and 1e300.
+TEST(Generators, ReachEveryOpAndEdgeValue) {
+  std::set<Op> ops;
+  bool shared = false;
+  for (int i = 0; i < 3000; ++i) {
+    const GraphSpec spec =
+        gen::expression()(rc::Random(rc::Random::Key{1, 2, 3, static_cast<std::uint64_t>(i)}), 100).value();
+    for (const NodeSpec& node : spec.nodes) {
+      ops.insert(node.op);
+      shared = shared || (node.operands.size() == 2 && node.operands[0] == node.operands[1]);
+    }
+  }
+  EXPECT_EQ(ops.size(), std::size(kAllOps));
+  EXPECT_TRUE(shared);
+  std::vector<double> values;
+  for (int i = 0; i < 20000; ++i)
+    values.push_back(
+        gen::leaf_value()(rc::Random(rc::Random::Key{4, 5, 6, static_cast<std::uint64_t>(i)}), 100).value());
+  for (double edge : {0.0, 1.0, -1.0, 5e-324, -5e-324, 1e-300, 1e300, -1e300}) {
+    EXPECT_NE(std::find(values.begin(), values.end(), edge), values.end()) << edge;
+  }
+  EXPECT_NE(std::find_if(values.begin(), values.end(), [](double v) { return v == 0.0 && std::signbit(v); }),
+            values.end());
 }
 
 }  // namespace

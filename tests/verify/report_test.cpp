@@ -47,6 +47,13 @@ TEST(Report, DotOptionsAddTorchNumbers) {
   const Report r = check(y);
   const std::string dot = to_dot(y, dot_options(r));
   EXPECT_NE(dot.find("torch grad"), std::string::npos) << dot;
+  // Each record shows torch's own value and gradient of that node: y = x ** 3 at 2 is 8 with gradient
+  // 1; x is 2 with gradient 12.
+  Value x2(2.0, "x");
+  const Value cube = x2.pow(3.0);
+  const std::string cubed = to_dot(cube, dot_options(check(cube)));
+  EXPECT_NE(cubed.find("| torch data 2.0000 | torch grad 12.0000 }"), std::string::npos) << cubed;
+  EXPECT_NE(cubed.find("| torch data 8.0000 | torch grad 1.0000 }"), std::string::npos) << cubed;
 }
 
 TEST(Report, NonFiniteNumbersAreStringsInJson) {
