@@ -192,5 +192,14 @@ TEST(Losses, AccuracyAtBoundaries) {
   EXPECT_EQ(multiclass_accuracy({leaves({1.0, 3.0}), leaves({5.0, 4.0})}, {1, 1}), 0.5);
 }
 
+// svm_loss's alpha defaults to 0: parameters alone add no L2 term.
+TEST(Losses, SvmLossAlphaDefaultsToZero) {
+  std::vector<Value> s = leaves({0.5, -0.25});
+  const std::vector<Value> params = leaves({3.0, -4.0});
+  EXPECT_EQ(svm_loss(s, {1.0, -1.0}, params).data(), max_margin_loss(s, {1.0, -1.0}).data());
+  EXPECT_EQ(svm_loss(s, {1.0, -1.0}, params, 0.01).data(),
+            (max_margin_loss(s, {1.0, -1.0}) + l2_penalty(params, 0.01)).data());
+}
+
 }  // namespace
 }  // namespace verigrad::nn
