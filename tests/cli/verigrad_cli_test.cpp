@@ -349,6 +349,74 @@ TEST(CliTrain, OutOfRangeFlagsExitTwoWithAMessage) {
   }
 }
 
+// `verigrad ARGS` on a pseudo-terminal (util-linux's script), where train and fuzz show progress.
+Result on_terminal(const std::string& args) {
+  return verigrad::testing::run_shell("script -qec \"" + std::string(VERIGRAD_BINARY) + " " + args +
+                                      "\" /dev/null 2>&1");
+}
+
+// On a terminal, train shows a progress bar, then a short table: the first five steps, every tenth
+// (every steps/10-th from 100 steps on) and the last.
+TEST(CliTrain, OnATerminalAProgressBarThenAShortTable) {
+  Result r = on_terminal("train --steps 12 --samples 20");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("[##############################] 12/12"), std::string::npos) << r.out;
+  for (const char* step : {"step    0  loss", "step    4  loss", "step   10  loss", "step   11  loss"})
+    EXPECT_NE(r.out.find(step), std::string::npos) << step << "\n" << r.out;
+  EXPECT_EQ(r.out.find("step    7  loss"), std::string::npos) << r.out;
+  r = on_terminal("train --steps 200 --samples 10 --hidden 2 --mirror");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("step   20  loss"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("step   10  loss"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("torch "), std::string::npos) << r.out;
+  r = on_terminal("fuzz --cases 12 --seed 1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("fuzz: 12 cases, 0 failures"), std::string::npos) << r.out;
+}
+
+// Every usage error names the flag or path and the problem, and exits 2.
+TEST(CliErrors, EveryUsageErrorNamesTheProblem) {
+  const std::string dir = temp("a_dir");
+  verigrad("grad 'x = 1.0; y = x' --dot " + dir + "/made.dot");  // creates the folder
+  const std::pair<std::string, std::string> cases[] = {
+      {"grad 'x = 1.0; y = x * 2' --dot " + dir, "is a directory"},
+      {"grad -f " + dir, "cannot read '" + dir + "': is a directory"},
+      {"grad 'x = 1.0; y = x * 2' --dot /proc/version/sub/g.dot", "--dot: cannot create directory"},
+      {"train --hidden 16,", "expected comma-separated layer widths"},
+      {"train --schedule cosine", "--schedule: unknown schedule 'cosine'"},
+      {"train --mirror --loss mse --l2 0.1 --steps 1", "--mirror supports --l2 with the svm loss only"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const Result r = verigrad(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
+  }
+}
+
+// The multi-class boundary picture, the mirror's loss overlay, the other losses in the mirror, eval's
+// text line and its refusal of a model that does not fit, constants under --nodes.
+TEST(CliTrain, OtherLossesPicturesAndEval) {
+  const std::string plots = temp("blob_plots"), model = temp("blobs.txt");
+  Result r =
+      verigrad("train --dataset blobs --loss ce --mirror --steps 3 --plot " + plots + " --save " + model);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(file_starts_with(plots + "/boundary.png", "\x89PNG"));
+  for (const char* loss : {"mse", "bce"}) {
+    r = verigrad(std::string("train --mirror --steps 3 --samples 20 --loss ") + loss);
+    EXPECT_EQ(r.exit_code, 0) << loss << "\n" << r.out;
+    EXPECT_NE(r.out.find("every step within tolerance"), std::string::npos) << r.out;
+  }
+  r = verigrad("eval --model " + model + " --dataset blobs --loss ce");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find(" on blobs (100 samples, noise 0.1, seed 1337): loss "), std::string::npos) << r.out;
+  r = verigrad("eval --model " + model + " --dataset moons --loss svm");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("does not fit this data and loss"), std::string::npos) << r.out;
+  r = verigrad("grad --nodes 'x = 1.5; y = x * 2'");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("constant"), std::string::npos) << r.out;
+}
+
 // Graphviz cannot lay out huge graphs in reasonable time: --svg refuses more than 3000 nodes, --dot
 // writes any size.
 TEST(CliLimits, SvgRefusesGraphsGraphvizCannotLayOut) {

@@ -113,5 +113,14 @@ TEST(OpTable, AllOpsListsEveryOpInOrder) {
   for (std::size_t i = 0; i < std::size(kAllOps); ++i) EXPECT_EQ(static_cast<std::size_t>(kAllOps[i]), i);
 }
 
+// The table's functions given an op of the other kind (or a leaf) answer NaN rather than a number.
+TEST(OpTable, OpsOfTheOtherArityGiveNaN) {
+  EXPECT_TRUE(std::isnan(unary_forward(Op::Add, 1.0, 0.0)));
+  EXPECT_TRUE(std::isnan(unary_backward(Op::Mul, 1.0, 1.0, 0.0, 1.0)));
+  EXPECT_TRUE(std::isnan(binary_forward(Op::Exp, 1.0, 2.0)));
+  EXPECT_TRUE(std::isnan(binary_backward(Op::Leaf, 1.0, 1.0, 2.0, 3.0).da));
+  EXPECT_TRUE(std::isnan(binary_backward(Op::Dot, 1.0, 1.0, 2.0, 3.0).db));
+}
+
 }  // namespace
 }  // namespace verigrad

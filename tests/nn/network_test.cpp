@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -281,6 +282,13 @@ TEST(MLP, DefaultsAreMicrogradsDemo) {
   }
   // A fused neuron is one Dot node under its activation.
   EXPECT_EQ(model.layers()[0].neurons()[0]({1.0, 2.0}).child(0).op(), Op::Dot);
+}
+
+TEST(MLP, StreamsPrintTheRepr) {
+  const MLP model(2, {1, 1});
+  std::ostringstream os;
+  os << model.layers()[0].neurons()[0] << "; " << model.layers()[1] << "; " << model;
+  EXPECT_EQ(os.str(), "ReLUNeuron(2); Layer of [LinearNeuron(1)]; " + model.to_string());
 }
 
 }  // namespace

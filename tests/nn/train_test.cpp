@@ -172,5 +172,11 @@ TEST(Train, DefaultConfigIsMicrogradsDemo) {
   EXPECT_EQ(opt.step_count(), 100);
 }
 
+TEST(Train, NegativeStepsThrow) {
+  MLP model(3, {1});
+  SGD opt(model.parameters());
+  EXPECT_THROW(train(model, micrograd_toy(), LossKind::Mse, opt, -1), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace verigrad::nn

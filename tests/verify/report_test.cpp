@@ -1,6 +1,8 @@
 // The report's formats: table, JSON, the first divergence, and the DOT decorations.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "engine/graph.hpp"
 #include "verify/check.hpp"
 #include "verify/finite_diff.hpp"
@@ -108,6 +110,28 @@ TEST(FiniteDifferences, WrongGradientDisagrees) {
   Value y = x.tanh();
   const FdProbe p = probe_gradient(y, x, 1.0);
   EXPECT_EQ(p.verdict, FdVerdict::Disagree);
+}
+
+// A Dot row reads as its sum, a PowConst row carries its exponent, and the verdicts have their names.
+TEST(Report, DotAndPowerRowsAndVerdictNames) {
+  Value b(0.5, "b"), w(2.0, "w"), x(-1.0, "x");
+  const Value y = Value::dot(b, {w}, {x}).pow(3.0);
+  const Report r = check(y);
+  EXPECT_TRUE(r.exact()) << r;
+  EXPECT_EQ(r.rows[3].expression(r.rows), "t1 = b + w * x");
+  const nlohmann::json j = r.to_json();
+  EXPECT_EQ(j["nodes"][4]["op"], "PowConst");
+  EXPECT_EQ(j["nodes"][4]["exponent"], 3.0);
+  EXPECT_EQ(j["nodes"][4]["expression"], "t2 = t1 ** 3.0");
+  std::ostringstream os;
+  os << r;
+  EXPECT_EQ(os.str(), r.to_table());
+  EXPECT_STREQ(to_string(Verdict::Match), "match");
+  EXPECT_STREQ(to_string(Verdict::Inherited), "inherited");
+  EXPECT_STREQ(to_string(Verdict::Rounding), "rounding");
+  EXPECT_STREQ(to_string(Verdict::Convention), "convention");
+  EXPECT_STREQ(to_string(FdVerdict::Kink), "kink");
+  EXPECT_STREQ(to_string(FdVerdict::Unstable), "unstable");
 }
 
 }  // namespace
