@@ -201,5 +201,23 @@ TEST(Losses, SvmLossAlphaDefaultsToZero) {
             (max_margin_loss(s, {1.0, -1.0}) + l2_penalty(params, 0.01)).data());
 }
 
+// l2_penalty builds micrograd's sum(p * p): a Mul whose two contributions reach p one after the
+// other. When p already holds a gradient, (x + g p) + g p rounds differently from x + g (2 p), which
+// p ** 2 would give; the gradient must be the Mul's, bit for bit.
+TEST(Losses, L2PenaltyIsMicrogradsSumOfProducts) {
+  int differ = 0;
+  for (double pv : {0.113, 0.213, 0.313, 0.413, 0.7}) {
+    for (double c : {2.3, -0.9, 0.7, 0.3}) {
+      Value p(pv), q(pv), r(pv);
+      (l2_penalty({p}, 0.5) + p * c).backward();
+      ((q * q) * 0.5 + q * c).backward();
+      (r.pow(2.0) * 0.5 + r * c).backward();
+      EXPECT_EQ(p.grad(), q.grad()) << pv << " " << c;
+      differ += r.grad() != q.grad() ? 1 : 0;
+    }
+  }
+  EXPECT_GT(differ, 0) << "these values cannot tell p * p from p ** 2";
+}
+
 }  // namespace
 }  // namespace verigrad::nn
