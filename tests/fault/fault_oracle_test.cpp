@@ -91,7 +91,12 @@ TEST(FaultOracle, EveryOpAndSlotIsCaughtAndBlamedOnTheRightRow) {
         EXPECT_EQ(row.grad.verdict, Verdict::Mismatch) << r;
         EXPECT_NE(row.note.find("torch's chain rule on our consumer grads gives"), std::string::npos) << r;
       }
-      // The first divergence is the first row, in topological order, that differs at all.
+      // The first mismatch is the first row that is one, the first divergence the first row that
+      // differs at all (topological order).
+      for (std::size_t i = 0; i < blamed; ++i) {
+        EXPECT_NE(r.rows[i].value.verdict, Verdict::Mismatch) << r;
+        EXPECT_NE(r.rows[i].grad.verdict, Verdict::Mismatch) << r;
+      }
       ASSERT_TRUE(r.first_divergence.has_value());
       EXPECT_LE(*r.first_divergence, blamed);
       for (std::size_t i = 0; i < *r.first_divergence; ++i) EXPECT_FALSE(r.rows[i].diverges()) << r;

@@ -82,5 +82,21 @@ TEST(Modules, LockstepLeavesTheModelAlone) {
   EXPECT_EQ(model.parameters()[0].data(), before);
 }
 
+// clone() is a deep copy with the same architecture: activations, fused or chained neurons, values.
+TEST(Modules, CloneIsADeepCopyWithTheSameArchitecture) {
+  nn::MLPOptions options;
+  options.hidden = nn::Activation::Tanh;
+  options.output = nn::Activation::Sigmoid;
+  options.fused = false;
+  const nn::MLP model(2, {3, 1}, options);
+  nn::MLP copy = clone(model);
+  EXPECT_EQ(copy.to_string(), model.to_string());
+  EXPECT_FALSE(copy.layers()[0].neurons()[0].fused());
+  for (std::size_t i = 0; i < model.parameters().size(); ++i) {
+    EXPECT_EQ(copy.parameters()[i].data(), model.parameters()[i].data());
+    EXPECT_FALSE(copy.parameters()[i].same_node(model.parameters()[i]));
+  }
+}
+
 }  // namespace
 }  // namespace verigrad::verify
