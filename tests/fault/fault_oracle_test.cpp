@@ -4,6 +4,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <cmath>
+#include <sstream>
 #include <string>
 
 #include "engine/graph.hpp"
@@ -11,6 +12,7 @@
 #include "verify/check.hpp"
 #include "verify/finite_diff.hpp"
 #include "verify/generators.hpp"
+#include "verify/gtest.hpp"
 #include "verify/lockstep.hpp"
 #include "verify/module_mirror.hpp"
 #include "verify/torch_mirror.hpp"
@@ -274,6 +276,19 @@ TEST(FaultOracle, FaultSpecsParse) {
   EXPECT_THROW(fault::parse("Exp:d1"), std::invalid_argument);  // exp has one operand
   EXPECT_THROW(fault::parse("Dot:d0"), std::invalid_argument);
   EXPECT_THROW(fault::parse("Nope:d0"), std::invalid_argument);
+}
+
+// EXPECT_MATCHES_TORCH's failure message carries the report's table.
+TEST(FaultOracle, GtestHelperFailsWithTheTable) {
+  const fault::Scoped scoped({Op::Exp, Where::D0, 1e-3});
+  Value x(0.5, "x");
+  const ::testing::AssertionResult r = matches_torch("x.exp()", "1.0", x.exp(), 1.0);
+  EXPECT_FALSE(r);
+  EXPECT_NE(std::string(r.message()).find("x.exp() does not match torch:\nverify::check:"), std::string::npos)
+      << r.message();
+  std::ostringstream os;
+  os << GraphSpec{{NodeSpec{Op::Leaf, {}, 0.5}, NodeSpec{Op::Exp, {0}, 0.0}}};
+  EXPECT_EQ(os.str(), "\nx1 = 0.5\nt1 = x1.exp()\n");
 }
 
 }  // namespace
