@@ -175,5 +175,16 @@ TEST(Generators, ReachEveryOpAndEdgeValue) {
             values.end());
 }
 
+// Every shrink is strictly simpler than its spec, or rapidcheck would shrink forever. A plain test (no
+// shrinking of its own), so that a broken shrink fails here at once instead of hanging a property.
+TEST(Generators, EveryShrinkIsStrictlySimpler) {
+  for (int i = 0; i < 500; ++i) {
+    const GraphSpec spec =
+        gen::expression()(rc::Random(rc::Random::Key{7, 8, 9, static_cast<std::uint64_t>(i)}), 100).value();
+    const std::string original = to_program(spec);
+    for (const GraphSpec& s : shrinks(spec)) ASSERT_NE(to_program(s), original) << original;
+  }
+}
+
 }  // namespace
 }  // namespace verigrad::verify
