@@ -154,16 +154,22 @@ RC_GTEST_PROP(Expressions, ShrinksAreValidAndNoLarger, ()) {
 TEST(Generators, ReachEveryOpAndEdgeValue) {
   std::set<Op> ops;
   bool shared = false;
+  int binary = 0, shared_binary = 0;
   for (int i = 0; i < 3000; ++i) {
     const GraphSpec spec =
         gen::expression()(rc::Random(rc::Random::Key{1, 2, 3, static_cast<std::uint64_t>(i)}), 100).value();
     for (const NodeSpec& node : spec.nodes) {
       ops.insert(node.op);
       shared = shared || (node.operands.size() == 2 && node.operands[0] == node.operands[1]);
+      binary += node.operands.size() == 2 && node.op != Op::Dot ? 1 : 0;
+      shared_binary +=
+          node.operands.size() == 2 && node.op != Op::Dot && node.operands[0] == node.operands[1] ? 1 : 0;
     }
   }
   EXPECT_EQ(ops.size(), std::size(kAllOps));
   EXPECT_TRUE(shared);
+  // a + a, x * x: a third of the binary nodes (10% forced, the rest by chance; without the forcing 26%)
+  EXPECT_GT(shared_binary * 10, binary * 3) << shared_binary << " of " << binary;
   std::vector<double> values;
   for (int i = 0; i < 20000; ++i)
     values.push_back(
