@@ -139,21 +139,41 @@ inline int op_arity(Op op) {
   return 0;
 }
 
+// Fault injection, for the suite's own tests only (tests/fault): a build with
+// VERIGRAD_FAULT_INJECTION routes every forward and derivative below through a hook that can make one
+// op deliberately wrong, chosen at run time, so the tests can prove that every oracle and command
+// reports a real disagreement. In every other build the hooks are the formulas themselves. In a fault
+// build the four functions get internal linkage, so translation units built without the define (the
+// LibTorch mirror's, shared with the normal build) never pick up a hooked copy.
+#ifdef VERIGRAD_FAULT_INJECTION
+namespace fault {
+double forward(Op op, double value);                  // the op's forward result, maybe made wrong
+double derivative(Op op, int operand, double value);  // its contribution to operand 0 or 1
+}  // namespace fault
+#define VERIGRAD_FAULT_FWD(kind, x) ::verigrad::fault::forward(Op::kind, (x))
+#define VERIGRAD_FAULT_DER(kind, operand, x) ::verigrad::fault::derivative(Op::kind, operand, (x))
+#define VERIGRAD_OP_FN static inline
+#else
+#define VERIGRAD_FAULT_FWD(kind, x) (x)
+#define VERIGRAD_FAULT_DER(kind, operand, x) (x)
+#define VERIGRAD_OP_FN inline
+#endif
+
 // Forward of a unary op (k is the exponent of PowConst, ignored elsewhere).
-inline double unary_forward(Op op, double a, [[maybe_unused]] double k) {
+VERIGRAD_OP_FN double unary_forward(Op op, double a, [[maybe_unused]] double k) {
   switch (op) {
 #define VERIGRAD_FWD(kind, name, forward, ...) \
-  case Op::kind: return forward;
+  case Op::kind: return VERIGRAD_FAULT_FWD(kind, forward);
     VERIGRAD_UNARY_OPS(VERIGRAD_FWD)
 #undef VERIGRAD_FWD
     default: return std::nan("");
   }
 }
 
-inline double binary_forward(Op op, double a, double b) {
+VERIGRAD_OP_FN double binary_forward(Op op, double a, double b) {
   switch (op) {
 #define VERIGRAD_FWD(kind, name, forward, ...) \
-  case Op::kind: return forward;
+  case Op::kind: return VERIGRAD_FAULT_FWD(kind, forward);
     VERIGRAD_BINARY_OPS(VERIGRAD_FWD)
 #undef VERIGRAD_FWD
     default: return std::nan("");
@@ -161,11 +181,11 @@ inline double binary_forward(Op op, double a, double b) {
 }
 
 // d(out)/d(a) * g for a unary op.
-inline double unary_backward(Op op, double g, double a, [[maybe_unused]] double k,
-                             [[maybe_unused]] double out) {
+VERIGRAD_OP_FN double unary_backward(Op op, double g, double a, [[maybe_unused]] double k,
+                                     [[maybe_unused]] double out) {
   switch (op) {
 #define VERIGRAD_BWD(kind, name, forward, da) \
-  case Op::kind: return da;
+  case Op::kind: return VERIGRAD_FAULT_DER(kind, 0, da);
     VERIGRAD_UNARY_OPS(VERIGRAD_BWD)
 #undef VERIGRAD_BWD
     default: return std::nan("");
@@ -177,10 +197,11 @@ struct BinaryGrads {
   double db;
 };
 
-inline BinaryGrads binary_backward(Op op, double g, double a, double b, [[maybe_unused]] double out) {
+VERIGRAD_OP_FN BinaryGrads binary_backward(Op op, double g, double a, double b,
+                                           [[maybe_unused]] double out) {
   switch (op) {
 #define VERIGRAD_BWD(kind, name, forward, da, db) \
-  case Op::kind: return {da, db};
+  case Op::kind: return {VERIGRAD_FAULT_DER(kind, 0, da), VERIGRAD_FAULT_DER(kind, 1, db)};
     VERIGRAD_BINARY_OPS(VERIGRAD_BWD)
 #undef VERIGRAD_BWD
     default: return {std::nan(""), std::nan("")};

@@ -324,5 +324,14 @@ TEST(ExprParse, EvaluateReRunsTheForwardWithNewLeafValues) {
   EXPECT_THROW(evaluate(p, {1.0}), std::invalid_argument);
 }
 
+// Labels are Python string literals: escapes \\n \\t \\\\ \\' are read, others kept, raw strings kept.
+TEST(ExprParse, LabelEscapes) {
+  const Program p =
+      parse_program("a = Value(1.0, label='x\\ty\\nz\\\\\\'q\\d')\nb = Value(2.0, label=r'r\\n')\ny = a * b");
+  EXPECT_EQ(p.leaves[0].second.label(), "x\ty\nz\\'q\\d");
+  EXPECT_EQ(p.leaves[1].second.label(), "r\\n");
+  EXPECT_THROW(parse_program("a = Value(1.0, label=f'x')\ny = a * 2"), ParseError);
+}
+
 }  // namespace
 }  // namespace verigrad::verify

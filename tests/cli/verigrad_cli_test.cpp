@@ -9,30 +9,23 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "run_shell.hpp"
 
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
+using verigrad::testing::Result;
 
-// Runs `verigrad ARGS` through the shell; args must be quoted by the caller.
+// Runs `verigrad ARGS` through the shell, stdout and stderr together; args must be quoted by the caller.
 Result verigrad(const std::string& args, const std::string& stdin_text = "") {
   std::string command = std::string(VERIGRAD_BINARY) + " " + args + " 2>&1";
-  std::string input_file;
   if (!stdin_text.empty()) {
-    input_file = ::testing::TempDir() + "verigrad_stdin.txt";
+    const std::string input_file = ::testing::TempDir() + "verigrad_stdin.txt";
     std::ofstream(input_file) << stdin_text;
     command += " < " + input_file;
   }
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return verigrad::testing::run_shell(command);
 }
 
 std::string temp(const std::string& name) { return ::testing::TempDir() + "verigrad_cli_" + name; }
@@ -55,6 +48,7 @@ TEST(CliGrad, MicrogradExampleTableAgrees) {
   EXPECT_NE(r.out.find("dg/da"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("138.8338192"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("645.5772595"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("138.8338192         ok"), std::string::npos) << r.out;  // the status column
 }
 
 TEST(CliGrad, JsonHasTheDocumentedKeys) {
@@ -440,6 +434,7 @@ TEST(CliFuzz, BadFlagsExitTwo) {
   EXPECT_EQ(verigrad("fuzz --cases 0").exit_code, 2);
   EXPECT_EQ(verigrad("fuzz --max-nodes -3").exit_code, 2);
   EXPECT_EQ(verigrad("fuzz --seconds -1").exit_code, 2);
+  EXPECT_EQ(verigrad("fuzz --seconds 0").exit_code, 2);
 }
 
 TEST(CliTrain, CsvHasOneRowPerStep) {
@@ -572,6 +567,9 @@ TEST(CliTrain, PlotOfDataWithMoreThanTwoInputsSkipsTheBoundary) {
 TEST(CliTrain, OutOfRangeFlagsExitTwoWithAMessage) {
   const std::pair<const char*, const char*> cases[] = {
       {"train --steps -1", "--steps"},
+      {"train --steps 0", "--steps"},
+      {"train --activation linear", "--activation"},
+      {"train --hidden 0", "--hidden"},
       {"train --samples 0", "--samples"},
       {"train --dataset nope", "nope"},
       {"train --activation swish", "swish"},
@@ -588,6 +586,152 @@ TEST(CliTrain, OutOfRangeFlagsExitTwoWithAMessage) {
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
     EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
   }
+}
+
+// `verigrad ARGS` on a pseudo-terminal (util-linux's script), where train and fuzz show progress.
+Result on_terminal(const std::string& args) {
+  return verigrad::testing::run_shell("script -qec \"" + std::string(VERIGRAD_BINARY) + " " + args +
+                                      "\" /dev/null 2>&1");
+}
+
+// On a terminal, train shows a progress bar, then a short table: the first five steps, every tenth
+// (every steps/10-th from 100 steps on) and the last.
+TEST(CliTrain, OnATerminalAProgressBarThenAShortTable) {
+  Result r = on_terminal("train --steps 12 --samples 20");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("[##############################] 12/12"), std::string::npos) << r.out;
+  for (const char* step : {"step    0  loss", "step    4  loss", "step   10  loss", "step   11  loss"})
+    EXPECT_NE(r.out.find(step), std::string::npos) << step << "\n" << r.out;
+  EXPECT_EQ(r.out.find("step    7  loss"), std::string::npos) << r.out;
+  r = on_terminal("train --steps 200 --samples 10 --hidden 2 --mirror");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("step   20  loss"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("step   10  loss"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("torch "), std::string::npos) << r.out;
+  r = on_terminal("fuzz --cases 12 --seed 1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("fuzz: 12 cases, 0 failures"), std::string::npos) << r.out;
+}
+
+// Every usage error names the flag or path and the problem, and exits 2.
+TEST(CliErrors, EveryUsageErrorNamesTheProblem) {
+  const std::string dir = temp("a_dir");
+  verigrad("grad 'x = 1.0; y = x' --dot " + dir + "/made.dot");  // creates the folder
+  const std::pair<std::string, std::string> cases[] = {
+      {"grad 'x = 1.0; y = x * 2' --dot " + dir, "is a directory"},
+      {"grad -f " + dir, "cannot read '" + dir + "': is a directory"},
+      {"grad 'x = 1.0; y = x * 2' --dot /proc/version/sub/g.dot", "--dot: cannot create directory"},
+      {"train --hidden 16,", "expected comma-separated layer widths"},
+      {"train --schedule cosine", "--schedule: unknown schedule 'cosine'"},
+      {"train --mirror --loss mse --l2 0.1 --steps 1", "--mirror supports --l2 with the svm loss only"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const Result r = verigrad(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
+  }
+}
+
+// The multi-class boundary picture, the mirror's loss overlay, the other losses in the mirror, eval's
+// text line and its refusal of a model that does not fit, constants under --nodes.
+TEST(CliTrain, OtherLossesPicturesAndEval) {
+  const std::string plots = temp("blob_plots"), model = temp("blobs.txt");
+  Result r =
+      verigrad("train --dataset blobs --loss ce --mirror --steps 3 --plot " + plots + " --save " + model);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(file_starts_with(plots + "/boundary.png", "\x89PNG"));
+  for (const char* loss : {"mse", "bce"}) {
+    r = verigrad(std::string("train --mirror --steps 3 --samples 20 --loss ") + loss);
+    EXPECT_EQ(r.exit_code, 0) << loss << "\n" << r.out;
+    EXPECT_NE(r.out.find("every step within tolerance"), std::string::npos) << r.out;
+  }
+  r = verigrad("eval --model " + model + " --dataset blobs --loss ce");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find(" on blobs (100 samples, noise 0.1, seed 1337): loss "), std::string::npos) << r.out;
+  r = verigrad("eval --model " + model + " --dataset moons --loss svm");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("does not fit this data and loss"), std::string::npos) << r.out;
+  r = verigrad("grad --nodes 'x = 1.5; y = x * 2'");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("constant"), std::string::npos) << r.out;
+}
+
+// Graphviz cannot lay out huge graphs in reasonable time: --svg refuses more than 3000 nodes, --dot
+// writes any size.
+TEST(CliLimits, SvgRefusesGraphsGraphvizCannotLayOut) {
+  const std::string path = temp("big.py");
+  std::ofstream program(path);
+  program << "x = 1.0\ny = x";
+  for (int i = 0; i < 3000; ++i) program << " + x";  // x and 3000 sums: 3001 nodes
+  program << "\n";
+  program.close();
+  Result r = verigrad("grad -f " + path + " --svg " + temp("big.svg"));
+  EXPECT_EQ(r.exit_code, 2) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("--svg: the graph has 3001 nodes"), std::string::npos) << r.out.substr(0, 300);
+  r = verigrad("grad -f " + path + " --dot " + temp("big.dot"));
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 300);
+}
+
+// The CSV's lr column: sgd defaults to lr 1.0 decaying as micrograd's 1 - 0.9 k / steps, adam to a
+// constant 0.01; --schedule and --lr override.
+TEST(CliTrain, DefaultLearningRatesAndSchedules) {
+  auto lrs = [](const std::string& args) {
+    const std::string csv = temp("lr.csv");
+    EXPECT_EQ(verigrad("train --steps 5 --samples 10 " + args + " --csv " + csv).exit_code, 0) << args;
+    std::ifstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    std::vector<double> out;
+    while (std::getline(in, line)) out.push_back(std::stod(line.substr(line.rfind(',') + 1)));
+    return out;
+  };
+  const std::vector<double> sgd = lrs("");
+  ASSERT_EQ(sgd.size(), 5u);
+  for (int k = 0; k < 5; ++k)
+    EXPECT_DOUBLE_EQ(sgd[static_cast<std::size_t>(k)], 1.0 * (1.0 - 0.9 * k / 5)) << k;
+  for (double lr : lrs("--optimizer adam")) EXPECT_EQ(lr, 0.01);
+  for (double lr : lrs("--schedule constant --lr 0.5")) EXPECT_EQ(lr, 0.5);
+  EXPECT_DOUBLE_EQ(lrs("--optimizer adam --schedule linear").back(), 0.01 * (1.0 - 0.9 * 4 / 5));
+}
+
+// --momentum reaches our SGD and the torch twin alike: the mirror agrees, and the run differs from
+// one without momentum.
+TEST(CliTrain, MomentumReachesBothOptimizers) {
+  const Result with = verigrad("train --mirror --momentum 0.9 --steps 4 --samples 20 --json");
+  ASSERT_EQ(with.exit_code, 0) << with.out;
+  const nlohmann::json j = nlohmann::json::parse(with.out);
+  EXPECT_TRUE(j.at("mirror_match").get<bool>());
+  const Result without = verigrad("train --steps 4 --samples 20 --json");
+  EXPECT_NE(j.at("loss"), nlohmann::json::parse(without.out).at("loss"));
+}
+
+// --seed seeds the initial weights as well as the data: with a negligible learning rate the saved
+// weights (not the biases, which start at 0 and move by 1e-300 * grad) are the initialisation, which
+// differs between seeds and matches the default for 1337.
+TEST(CliTrain, SeedChoosesTheInitialWeights) {
+  auto weights = [](const std::string& name, const std::string& seed) {
+    const std::string path = temp("seed_" + name + ".txt");
+    EXPECT_EQ(verigrad("train --steps 1 --lr 1e-300 --samples 10 --save " + path + seed).exit_code, 0);
+    std::ifstream in(path);
+    std::string line, out;
+    while (std::getline(in, line)) {
+      if (line.rfind("neuron ", 0) == 0) out += line.substr(line.find(' ', 7)) + "\n";  // drop the bias
+    }
+    EXPECT_FALSE(out.empty());
+    return out;
+  };
+  EXPECT_NE(weights("5", " --seed 5"), weights("6", " --seed 6"));
+  EXPECT_EQ(weights("1337", " --seed 1337"), weights("default", ""));
+}
+
+TEST(CliTrain, EvalDefaultsToTheSvmLoss) {
+  const std::string model = temp("eval_default.txt");
+  ASSERT_EQ(verigrad("train --steps 3 --save " + model).exit_code, 0);
+  const Result plain = verigrad("eval --json --model " + model);
+  const Result svm = verigrad("eval --json --model " + model + " --loss svm");
+  const Result mse = verigrad("eval --json --model " + model + " --loss mse");
+  EXPECT_EQ(plain.out, svm.out);
+  EXPECT_NE(plain.out, mse.out);
 }
 
 }  // namespace

@@ -150,6 +150,16 @@ TEST(Handles, ChildOutOfRangeThrows) {
   EXPECT_THROW(a.exponent(), std::logic_error);
 }
 
+TEST(Handles, BuildersRejectTheWrongArity) {
+  Value x(1.0), y(2.0);
+  EXPECT_THROW(Value::unary(Op::Add, x), std::invalid_argument);
+  EXPECT_THROW(Value::unary(Op::Dot, x), std::invalid_argument);
+  EXPECT_THROW(Value::binary(Op::Tanh, x, y), std::invalid_argument);
+  EXPECT_THROW(Value::binary(Op::Leaf, x, y), std::invalid_argument);
+  EXPECT_EQ(Value::unary(Op::Exp, x).op(), Op::Exp);
+  EXPECT_EQ(Value::binary(Op::Pow, x, y).data(), 1.0);
+}
+
 TEST(Memory, GraphsAreFreedWithTheirLastHandle) {
   const std::size_t before = detail::live_nodes();
   {

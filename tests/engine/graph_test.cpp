@@ -84,6 +84,29 @@ TEST(Graph, ProgramNamesAreUniqueEvenWhenLabelsClash) {
   EXPECT_EQ(program, "t1 = 1.0\nx1 = 2.0\nt2 = t1 + x1\nx2 = 3.0\nt3 = t2 + x2\n");
 }
 
+// c = a * b: records n0 (a), n1 (b), n2 (c); the op node n2_op; edges a -> op, b -> op, op -> c.
+TEST(Graph, DotEdgesRunFromOperandsThroughTheOpToTheResult) {
+  Value a(2.0, "a"), b(-3.0, "b");
+  const std::string dot = to_dot(a * b);
+  for (const char* edge : {"  n0 -> n2_op;\n", "  n1 -> n2_op;\n", "  n2_op -> n2;\n"})
+    EXPECT_NE(dot.find(edge), std::string::npos) << edge << dot;
+  EXPECT_EQ(dot.find("n2_op -> n0"), std::string::npos) << dot;
+}
+
+// The leaf keeps its label as its name; an inner node with the same label gets a fresh name.
+TEST(Graph, LeavesKeepTheirLabelsBeforeInnerNodes) {
+  Value x(2.0, "x");
+  Value t = (x * 3.0).set_label("x");
+  EXPECT_EQ(to_program(t), "x = 2.0\nx1 = 3.0\nt1 = x * x1\n");
+  Value y = (x * 3.0).set_label("y");
+  EXPECT_EQ(to_program(y), "x = 2.0\nx1 = 3.0\ny = x * x1\n");  // a free label names an inner node
+}
+
+TEST(Graph, LabelsThatAreNotIdentifiersAreNotNames) {
+  Value a(1.0, "2b"), b(2.0, "_ok"), c(3.0, "a-b");
+  EXPECT_EQ(to_program(a + b + c), "x1 = 1.0\n_ok = 2.0\nt1 = x1 + _ok\nx2 = 3.0\nt2 = t1 + x2\n");
+}
+
 TEST(Graph, FormatDoubleRoundTripsWithFewestDigits) {
   EXPECT_EQ(format_double(0.1), "0.1");
   EXPECT_EQ(format_double(2.0), "2.0");

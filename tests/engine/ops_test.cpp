@@ -178,7 +178,7 @@ TEST(Convention, SqrtOfNegativeZeroIsNegativeZeroWithGradientMinusInf) {
   y.backward();
   EXPECT_EQ(x.grad(), -kInf);
   EXPECT_TRUE(std::isnan(Value(-kInf).pow(0.5).data()));  // sqrt(-inf); C pow would give +inf
-  EXPECT_EQ(Value(-0.0).pow(-0.5).data(), -kInf);          // 1 / sqrt(-0)
+  EXPECT_EQ(Value(-0.0).pow(-0.5).data(), -kInf);         // 1 / sqrt(-0)
 }
 
 TEST(Convention, SpecialExponentsUseTorchsKernels) {
@@ -222,13 +222,31 @@ TEST(Convention, LogAtMinusOneHasNaNForwardAndGradientMinusOne) {
   EXPECT_EQ(x.grad(), -1.0);
 }
 
+// b's gradient is -g * ((a / b) / b), which differs from -g * (a / (b * b)) in the last bit for these
+// operands (checked first, so the test can fail); a = 1, b = 3 would agree either way.
 TEST(Convention, DivisionGradientsUseTorchOrder) {
-  // b's gradient is -g * ((a / b) / b), which differs from -g * a / (b * b) in the last bit here.
-  const double av = 1.0, bv = 3.0;
-  Value a(av), b(bv);
-  (a / b).backward();
-  EXPECT_EQ(a.grad(), 1.0 / bv);
-  EXPECT_EQ(b.grad(), -1.0 * ((av / bv) / bv));
+  const double g = 0.7;
+  int differ = 0;
+  for (double av : {1.1, 2.3, -0.7, 5.9, 1e-3, 123.456}) {
+    for (double bv : {0.3, 1.7, -2.9, 7.1, 1e5}) {
+      differ += (-g * ((av / bv) / bv)) != (-g * (av / (bv * bv))) ? 1 : 0;
+      Value a(av), b(bv);
+      (a / b).backward(g);
+      EXPECT_EQ(a.grad(), g / bv) << av << " / " << bv;
+      EXPECT_EQ(b.grad(), -g * ((av / bv) / bv)) << av << " / " << bv;
+    }
+  }
+  EXPECT_GT(differ, 0) << "these operands cannot tell the two orders apart";
+}
+
+// torch's pow_backward_self: where(exponent == 0, 0, ...): zero base gradient for exponent 0, even at
+// base 0 where b * a ** (b - 1) would be 0 * inf.
+TEST(Convention, ValueExponentZeroGivesZeroBaseGradient) {
+  for (double base : {0.0, 2.0, -3.0}) {
+    Value a(base), b(0.0);
+    pow(a, b).backward();
+    EXPECT_EQ(a.grad(), 0.0) << base;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -193,6 +194,59 @@ TEST(Rng, UniformAndGaussianMoments) {
   std::vector<std::size_t> p = Rng(1).permutation(50);
   std::sort(p.begin(), p.end());
   for (std::size_t i = 0; i < p.size(); ++i) EXPECT_EQ(p[i], i);
+}
+
+// numpy's linspace sets the endpoint exactly: every moon ends at t = pi, bit for bit, for any count.
+TEST(Datasets, MoonsEndExactlyAtPi) {
+  for (int n = 4; n <= 80; ++n) {
+    const Dataset d = make_moons(n, 0.0, 1);
+    EXPECT_TRUE(contains(d, std::cos(Rng::kPi), std::sin(Rng::kPi), 0)) << n;
+    bool exact = false;
+    for (std::size_t i = 0; i < d.size(); ++i)
+      exact = exact || (d.y[i] == 0 && d.X[i][1] == std::sin(Rng::kPi));
+    EXPECT_TRUE(exact) << n;
+  }
+}
+
+// make_dataset's documented extra arguments: circles factor 0.8, blobs and spiral 3 classes.
+TEST(Datasets, MakeDatasetUsesTheDocumentedDefaults) {
+  const Dataset circles = make_dataset("circles", 20, 0.0, 1);
+  for (std::size_t i = 0; i < circles.size(); ++i)
+    EXPECT_NEAR(std::hypot(circles.X[i][0], circles.X[i][1]), circles.y[i] == 0 ? 1.0 : 0.8, 1e-12);
+  EXPECT_EQ(make_dataset("blobs", 30, 0.1, 1).nclasses, 3);
+  EXPECT_EQ(make_dataset("spiral", 30, 0.1, 1).nclasses, 3);
+  EXPECT_EQ(make_blobs(30, 0.1, 1).nclasses, 3);
+}
+
+// Without noise, each point of class k sits at radius r and angle 4k + 4r: (r sin a, r cos a).
+TEST(Datasets, SpiralPointsSitAtAngleFourKPlusFourR) {
+  const Dataset d = make_spiral(30, 0.0, 2, 3);
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    const double r = std::hypot(d.X[i][0], d.X[i][1]);
+    const double a = 4.0 * d.y[i] + 4.0 * r;
+    EXPECT_NEAR(d.X[i][0], r * std::sin(a), 1e-12) << i;
+    EXPECT_NEAR(d.X[i][1], r * std::cos(a), 1e-12) << i;
+  }
+}
+
+// Fisher-Yates gives every permutation of three items with probability 1/6 (Sattolo's variant, one
+// index off, only the two cycles).
+TEST(Rng, PermutationsAreUniform) {
+  Rng rng(99);
+  std::map<std::vector<std::size_t>, int> seen;
+  const int n = 60000;
+  for (int i = 0; i < n; ++i) ++seen[rng.permutation(3)];
+  ASSERT_EQ(seen.size(), 6u);
+  for (const auto& [p, count] : seen) EXPECT_NEAR(count, n / 6.0, 0.05 * n / 6.0);
+}
+
+// Box-Muller's pair is (r cos t, r sin t): consecutive draws are independent, not copies.
+TEST(Rng, ConsecutiveGaussiansAreUncorrelated) {
+  Rng rng(7);
+  double sum = 0.0;
+  const int n = 50000;
+  for (int i = 0; i < n; ++i) sum += rng.gaussian() * rng.gaussian();
+  EXPECT_NEAR(sum / n, 0.0, 0.03);
 }
 
 }  // namespace

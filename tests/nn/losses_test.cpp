@@ -144,5 +144,80 @@ TEST(Losses, BadArgumentsThrow) {
   EXPECT_THROW(softmax_cross_entropy({s}, {-1}), std::invalid_argument);
 }
 
+// logsumexp shifts by the largest logit, even when every logit is very negative.
+TEST(Losses, SoftmaxCrossEntropyIsStableForVeryNegativeLogits) {
+  std::vector<Value> z = leaves({-1000.0, -1001.0});
+  Value loss = softmax_cross_entropy({z}, {0});
+  EXPECT_NEAR(loss.data(), std::log1p(std::exp(-1.0)), 1e-12);
+  loss.backward();
+  EXPECT_NEAR(z[0].grad(), 1.0 / (1.0 + std::exp(-1.0)) - 1.0, 1e-15);
+}
+
+// mse, bce and ce divide the sum by n as torch's reduction='mean' does (not multiply by 1/n): with
+// three samples the two round differently, and the loss must be the division bit for bit.
+TEST(Losses, MeansDivideByNAsTorchDoes) {
+  int differ = 0;
+  for (double t : {0.1, 0.3, 0.7, 1.3, 2.9}) {
+    const std::vector<double> p = {0.2, -0.4, t};
+    const double sum =
+        (p[0] - 1.0) * (p[0] - 1.0) + (p[1] - 1.0) * (p[1] - 1.0) + (p[2] - 1.0) * (p[2] - 1.0);
+    differ += sum / 3.0 != sum * (1.0 / 3.0) ? 1 : 0;
+    EXPECT_EQ(mse_loss(leaves(p), {1.0, 1.0, 1.0}).data(), sum / 3.0) << t;
+  }
+  EXPECT_GT(differ, 0) << "these samples cannot tell the two means apart";
+}
+
+// micrograd's max-margin mean is sum(losses) * (1.0 / n): again the other rounding, bit for bit.
+TEST(Losses, MaxMarginMeanIsMicrogradsProduct) {
+  int differ = 0;
+  for (double s : {0.1, 23.0 / 97, 24.0 / 97, 40.0 / 97, 0.9}) {
+    const std::vector<double> scores = {s, -0.2, 0.45};
+    const double sum = (1.0 - s) + (1.0 - 0.2) + (1.0 - 0.45);  // labels +1, -1, +1: margins violated
+    const Value loss = max_margin_loss(leaves(scores), {1.0, -1.0, 1.0});
+    const double sum_as_built =
+        ((scores[0] * -1.0 + 1.0) + (scores[1] * 1.0 + 1.0)) + (scores[2] * -1.0 + 1.0);
+    differ += sum_as_built * (1.0 / 3.0) != sum_as_built / 3.0 ? 1 : 0;
+    EXPECT_EQ(loss.data(), sum_as_built * (1.0 / 3.0)) << s;
+    EXPECT_NEAR(loss.data(), sum / 3.0, 1e-15);
+  }
+  EXPECT_GT(differ, 0) << "these samples cannot tell the two means apart";
+}
+
+// A score of exactly 0 is not a positive prediction; the first of tied logits wins.
+TEST(Losses, AccuracyAtBoundaries) {
+  EXPECT_EQ(binary_accuracy(leaves({0.0, 0.0}), {-1.0, 1.0}), 0.5);
+  EXPECT_EQ(binary_accuracy(leaves({0.0, 0.5}), {0.0, 1.0}), 1.0);  // 0/1 labels with logit scores
+  EXPECT_EQ(multiclass_accuracy({leaves({2.0, 2.0, 1.0})}, {0}), 1.0);
+  EXPECT_EQ(multiclass_accuracy({leaves({2.0, 2.0, 1.0})}, {1}), 0.0);
+  EXPECT_EQ(multiclass_accuracy({leaves({1.0, 3.0}), leaves({5.0, 4.0})}, {1, 1}), 0.5);
+}
+
+// svm_loss's alpha defaults to 0: parameters alone add no L2 term.
+TEST(Losses, SvmLossAlphaDefaultsToZero) {
+  std::vector<Value> s = leaves({0.5, -0.25});
+  const std::vector<Value> params = leaves({3.0, -4.0});
+  EXPECT_EQ(svm_loss(s, {1.0, -1.0}, params).data(), max_margin_loss(s, {1.0, -1.0}).data());
+  EXPECT_EQ(svm_loss(s, {1.0, -1.0}, params, 0.01).data(),
+            (max_margin_loss(s, {1.0, -1.0}) + l2_penalty(params, 0.01)).data());
+}
+
+// l2_penalty builds micrograd's sum(p * p): a Mul whose two contributions reach p one after the
+// other. When p already holds a gradient, (x + g p) + g p rounds differently from x + g (2 p), which
+// p ** 2 would give; the gradient must be the Mul's, bit for bit.
+TEST(Losses, L2PenaltyIsMicrogradsSumOfProducts) {
+  int differ = 0;
+  for (double pv : {0.113, 0.213, 0.313, 0.413, 0.7}) {
+    for (double c : {2.3, -0.9, 0.7, 0.3}) {
+      Value p(pv), q(pv), r(pv);
+      (l2_penalty({p}, 0.5) + p * c).backward();
+      ((q * q) * 0.5 + q * c).backward();
+      (r.pow(2.0) * 0.5 + r * c).backward();
+      EXPECT_EQ(p.grad(), q.grad()) << pv << " " << c;
+      differ += r.grad() != q.grad() ? 1 : 0;
+    }
+  }
+  EXPECT_GT(differ, 0) << "these values cannot tell p * p from p ** 2";
+}
+
 }  // namespace
 }  // namespace verigrad::nn

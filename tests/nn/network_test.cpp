@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -264,6 +265,30 @@ TEST(MLP, CopiesShareParameters) {
   MLP b = a;
   b.parameters()[0].data() = 123.0;
   EXPECT_EQ(a.parameters()[0].data(), 123.0);
+}
+
+// micrograd's MLP(nin, nouts): ReLU hidden layers, a linear last layer, seed 1337, fused neurons.
+TEST(MLP, DefaultsAreMicrogradsDemo) {
+  const MLP model(2, {3, 3, 1});
+  EXPECT_EQ(model.activations(),
+            (std::vector<Activation>{Activation::Relu, Activation::Relu, Activation::Linear}));
+  MLPOptions seeded;
+  seeded.seed = 1337;
+  const MLP same(2, {3, 3, 1}, seeded);
+  for (std::size_t i = 0; i < model.parameters().size(); ++i)
+    EXPECT_EQ(model.parameters()[i].data(), same.parameters()[i].data()) << i;
+  for (const Layer& layer : model.layers()) {
+    for (const Neuron& n : layer.neurons()) EXPECT_TRUE(n.fused());
+  }
+  // A fused neuron is one Dot node under its activation.
+  EXPECT_EQ(model.layers()[0].neurons()[0]({1.0, 2.0}).child(0).op(), Op::Dot);
+}
+
+TEST(MLP, StreamsPrintTheRepr) {
+  const MLP model(2, {1, 1});
+  std::ostringstream os;
+  os << model.layers()[0].neurons()[0] << "; " << model.layers()[1] << "; " << model;
+  EXPECT_EQ(os.str(), "ReLUNeuron(2); Layer of [LinearNeuron(1)]; " + model.to_string());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Optimisers on one parameter, two or three steps worked by hand from torch's update rules.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -143,6 +144,79 @@ TEST(Adam, ScheduleAndStepCount) {
   EXPECT_NEAR(p.data(), 1.0 - 0.3 / (1.0 + kEps), 1e-14);  // lr 0.1 then 0.2
   EXPECT_EQ(opt.step_count(), 2);
   EXPECT_THROW(Adam({p}, AdamOptions{0.1, 1.0}), std::invalid_argument);
+}
+
+// torch::optim::SGD's defaults here: lr 0.01, no momentum, dampening or decay; lr must be a number >= 0.
+TEST(SGD, DefaultsAreTorchs) {
+  Value p(1.0);
+  SGD opt({p});
+  EXPECT_EQ(opt.lr(), 0.01);
+  run(opt, p, {0.5, 0.5});
+  EXPECT_EQ(p.data(), (1.0 + -0.01 * 0.5) + -0.01 * 0.5);  // plain steps: no momentum buffer
+  EXPECT_THROW(SGD({p}, {std::nan("")}), std::invalid_argument);
+  EXPECT_THROW(SGD({p}, {-0.1}), std::invalid_argument);
+}
+
+// torch::optim::Adam's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no decay. Gradients of
+// different sizes make the second step depend on both betas and on eps.
+TEST(Adam, DefaultsAreTorchs) {
+  Value p(1.0);
+  Adam opt({p});
+  EXPECT_EQ(opt.lr(), 1e-3);
+  run(opt, p, {1e-4, 3e-4});
+  double m = 0.0, v = 0.0, want = 1.0;
+  int t = 0;
+  for (double g : {1e-4, 3e-4}) {
+    ++t;
+    m = 0.9 * m + 0.1 * g;
+    v = 0.999 * v + 0.001 * g * g;
+    const double m_hat = m / (1.0 - std::pow(0.9, t));
+    const double v_hat = v / (1.0 - std::pow(0.999, t));
+    want -= 1e-3 * m_hat / (std::sqrt(v_hat) + 1e-8);
+  }
+  EXPECT_NEAR(p.data(), want, 1e-15);
+}
+
+// Options in combination, against torch's SGD step written out here: d = g + wd * p; buf = d on the
+// first step, else momentum * buf + (1 - dampening) * d; nesterov: d + momentum * buf, else buf.
+TEST(SGD, OptionsCombine) {
+  struct Case {
+    double momentum, dampening, weight_decay;
+    bool nesterov;
+  };
+  for (const Case& c : {Case{0.9, 0.0, 0.1, true}, Case{0.9, 0.3, 0.1, false}, Case{0.5, 0.0, 0.2, false},
+                        Case{0.0, 0.0, 0.1, false}}) {
+    Value p(1.5);
+    SGD opt({p}, {0.1, c.momentum, c.dampening, c.weight_decay, c.nesterov});
+    const std::vector<double> grads = {0.5, -0.25, 1.0};
+    const std::vector<double> trace = run(opt, p, grads);
+    double want = 1.5, buf = 0.0;
+    for (std::size_t t = 0; t < grads.size(); ++t) {
+      double d = grads[t] + c.weight_decay * want;
+      if (c.momentum != 0.0) {
+        buf = t == 0 ? d : c.momentum * buf + (1.0 - c.dampening) * d;
+        d = c.nesterov ? d + c.momentum * buf : buf;
+      }
+      want -= 0.1 * d;
+      EXPECT_NEAR(trace[t], want, 1e-15)
+          << c.momentum << " " << c.dampening << " " << c.weight_decay << " step " << t;
+    }
+  }
+}
+
+// Adam's weight decay and a schedule together: the decay is added to the gradient at the scheduled lr.
+TEST(Adam, WeightDecayWithASchedule) {
+  Value p(2.0);
+  Adam opt({p}, {0.0, 0.9, 0.999, 1e-8, 0.5}, [](int k) { return 0.1 / (k + 1); });
+  const std::vector<double> trace = run(opt, p, {1.0, 1.0});
+  double m = 0.0, v = 0.0, want = 2.0;
+  for (int t = 1; t <= 2; ++t) {
+    const double g = 1.0 + 0.5 * want;
+    m = 0.9 * m + 0.1 * g;
+    v = 0.999 * v + 0.001 * g * g;
+    want -= (0.1 / t) * (m / (1.0 - std::pow(0.9, t))) / (std::sqrt(v / (1.0 - std::pow(0.999, t))) + 1e-8);
+    EXPECT_NEAR(trace[static_cast<std::size_t>(t - 1)], want, 1e-15) << t;
+  }
 }
 
 }  // namespace

@@ -100,10 +100,22 @@ TEST(Serialize, CorruptedNumbersAndCounts) {
             "model file 'm.txt': line 5: parameter count '3' does not match the 2 read (corrupted?)");
   EXPECT_EQ(expect_error("verigrad-mlp 1\nnin 1\nlayer 1 swish\nneuron 0 1\nend 2\n").substr(0, 44),
             "model file 'm.txt': line 3: unknown activati");
+  EXPECT_EQ(expect_error("verigrad-mlp 1\nnin 1\nlayer 1 relu\nneuron 0x1p+0 inf\nend 2\n"),
+            "model file 'm.txt': line 4: bad number 'inf'");
+  EXPECT_EQ(expect_error("verigrad-mlp 1\nnin 1\nlayer 2000000 relu\n"),
+            "model file 'm.txt': line 3: bad count '2000000' (expected 1 to 1048576)");
   EXPECT_EQ(expect_error("verigrad-mlp 1\nnin -3\n"),
             "model file 'm.txt': line 2: bad count '-3' (expected 1 to 1048576)");
   EXPECT_EQ(expect_error("verigrad-mlp 1\nnin 1\nlayer 1 relu\nneuron 0 1\nend 2\nextra\n"),
             "model file 'm.txt': line 6: unexpected 'extra' after 'end'");
+}
+
+// The documented format: numbers as C99 hex floats, bias first.
+TEST(Serialize, NumbersAreHexFloats) {
+  const MLP model({Layer({Neuron({0.1, -2.0}, 0.5)})});
+  std::ostringstream os;
+  write_model(os, model);
+  EXPECT_NE(os.str().find("\nneuron 0x1p-1 0x1.999999999999ap-4 -0x1p+1\n"), std::string::npos) << os.str();
 }
 
 }  // namespace

@@ -10,6 +10,21 @@
 namespace verigrad::nn {
 namespace {
 
+// A copy with its own parameter leaves (an MLP copy shares them).
+MLP clone_of(const MLP& model) {
+  std::vector<Layer> layers;
+  for (const Layer& layer : model.layers()) {
+    std::vector<Neuron> neurons;
+    for (const Neuron& n : layer.neurons()) {
+      std::vector<double> w;
+      for (const Value& wi : n.weights()) w.push_back(wi.data());
+      neurons.emplace_back(w, n.bias().data(), n.activation());
+    }
+    layers.emplace_back(std::move(neurons));
+  }
+  return MLP(std::move(layers));
+}
+
 LrSchedule micrograd_schedule() {
   return [](int k) { return 1.0 - 0.9 * k / 100; };
 }
@@ -121,6 +136,46 @@ TEST(Train, TenThousandStepsDoNotGrowLiveNodes) {
   const std::size_t before = verigrad::detail::live_nodes();
   train(model, data, LossKind::Svm, opt, 10000);
   EXPECT_EQ(verigrad::detail::live_nodes(), before);
+}
+
+// micrograd's demo adds 1e-4 * sum(p^2) to the svm loss; the other losses have no L2 unless asked, and
+// evaluate() has none by default. mse trains on +1/-1 targets.
+TEST(Train, L2DefaultsToMicrogradsForSvmOnly) {
+  const Dataset data = make_moons(12, 0.1, 4);
+  for (LossKind kind : {LossKind::Svm, LossKind::Mse, LossKind::Bce}) {
+    MLP model(2, {4, 1});
+    const MLP before = clone_of(model);
+    SGD opt(model.parameters(), {0.0});
+    TrainConfig config;
+    config.loss = kind;
+    config.steps = 1;
+    double first = 0.0;
+    train(model, data, config, opt, [&](int, double loss, double, double) { first = loss; });
+    const double l2 = kind == LossKind::Svm ? 1e-4 : 0.0;
+    EXPECT_EQ(first, compute_loss(before, data, kind, l2).loss.data()) << to_string(kind);
+  }
+  const MLP model(2, {4, 1});
+  std::vector<Value> scores;
+  for (const auto& x : data.X) scores.push_back(model(x)[0]);
+  EXPECT_EQ(evaluate(model, data, LossKind::Svm).loss, max_margin_loss(scores, data.signed_labels()).data());
+  EXPECT_EQ(evaluate(model, data, LossKind::Mse).loss, mse_loss(scores, data.signed_labels()).data());
+}
+
+// TrainConfig{}: svm loss, 100 steps (micrograd's demo).
+TEST(Train, DefaultConfigIsMicrogradsDemo) {
+  const Dataset data = micrograd_toy();
+  MLP model(3, {2, 1});
+  SGD opt(model.parameters(), {0.001});
+  const TrainConfig config;
+  EXPECT_EQ(config.loss, LossKind::Svm);
+  train(model, data, config, opt);
+  EXPECT_EQ(opt.step_count(), 100);
+}
+
+TEST(Train, NegativeStepsThrow) {
+  MLP model(3, {1});
+  SGD opt(model.parameters());
+  EXPECT_THROW(train(model, micrograd_toy(), LossKind::Mse, opt, -1), std::invalid_argument);
 }
 
 }  // namespace

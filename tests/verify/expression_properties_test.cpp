@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <set>
 #include <unordered_map>
 
 #include "engine/graph.hpp"
@@ -138,10 +140,55 @@ RC_GTEST_PROP(Expressions, GeneratedGraphsAreValid, ()) {
 // with simpler numbers.
 RC_GTEST_PROP(Expressions, ShrinksAreValidAndNoLarger, ()) {
   const GraphSpec spec = *gen::expression();
+  const std::string original = to_program(spec);
   for (const GraphSpec& s : shrinks(spec)) {
     RC_ASSERT(s.nodes.size() <= spec.nodes.size());
+    RC_ASSERT(to_program(s) != original);  // strictly simpler, or shrinking would never end
     RC_ASSERT(prune(s).nodes.size() == s.nodes.size());
     build(s);
+  }
+}
+
+// The generators reach what the README promises: every op, Dot included, shared operands (a + a), and
+// the edge values 0, -0, +-1, 5e-324, 1e-300 and 1e300.
+TEST(Generators, ReachEveryOpAndEdgeValue) {
+  std::set<Op> ops;
+  bool shared = false;
+  int binary = 0, shared_binary = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const GraphSpec spec =
+        gen::expression()(rc::Random(rc::Random::Key{1, 2, 3, static_cast<std::uint64_t>(i)}), 100).value();
+    for (const NodeSpec& node : spec.nodes) {
+      ops.insert(node.op);
+      shared = shared || (node.operands.size() == 2 && node.operands[0] == node.operands[1]);
+      binary += node.operands.size() == 2 && node.op != Op::Dot ? 1 : 0;
+      shared_binary +=
+          node.operands.size() == 2 && node.op != Op::Dot && node.operands[0] == node.operands[1] ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(ops.size(), std::size(kAllOps));
+  EXPECT_TRUE(shared);
+  // a + a, x * x: a third of the binary nodes (10% forced, the rest by chance; without the forcing 26%)
+  EXPECT_GT(shared_binary * 10, binary * 3) << shared_binary << " of " << binary;
+  std::vector<double> values;
+  for (int i = 0; i < 20000; ++i)
+    values.push_back(
+        gen::leaf_value()(rc::Random(rc::Random::Key{4, 5, 6, static_cast<std::uint64_t>(i)}), 100).value());
+  for (double edge : {0.0, 1.0, -1.0, 5e-324, -5e-324, 1e-300, 1e300, -1e300}) {
+    EXPECT_NE(std::find(values.begin(), values.end(), edge), values.end()) << edge;
+  }
+  EXPECT_NE(std::find_if(values.begin(), values.end(), [](double v) { return v == 0.0 && std::signbit(v); }),
+            values.end());
+}
+
+// Every shrink is strictly simpler than its spec, or rapidcheck would shrink forever. A plain test (no
+// shrinking of its own), so that a broken shrink fails here at once instead of hanging a property.
+TEST(Generators, EveryShrinkIsStrictlySimpler) {
+  for (int i = 0; i < 500; ++i) {
+    const GraphSpec spec =
+        gen::expression()(rc::Random(rc::Random::Key{7, 8, 9, static_cast<std::uint64_t>(i)}), 100).value();
+    const std::string original = to_program(spec);
+    for (const GraphSpec& s : shrinks(spec)) ASSERT_NE(to_program(s), original) << original;
   }
 }
 

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <sstream>
+
 #include "verify/generators.hpp"
 #include "verify/lockstep.hpp"
 #include "verify/module_mirror.hpp"
@@ -80,6 +82,43 @@ TEST(Modules, LockstepLeavesTheModelAlone) {
   const LockstepReport r = lockstep(model, batch, {LossKind::Mse}, {OptimizerKind::Adam, 0.01}, 5);
   EXPECT_TRUE(r.matches()) << r;
   EXPECT_EQ(model.parameters()[0].data(), before);
+}
+
+// clone() is a deep copy with the same architecture: activations, fused or chained neurons, values.
+TEST(Modules, CloneIsADeepCopyWithTheSameArchitecture) {
+  nn::MLPOptions options;
+  options.hidden = nn::Activation::Tanh;
+  options.output = nn::Activation::Sigmoid;
+  options.fused = false;
+  const nn::MLP model(2, {3, 1}, options);
+  nn::MLP copy = clone(model);
+  EXPECT_EQ(copy.to_string(), model.to_string());
+  EXPECT_FALSE(copy.layers()[0].neurons()[0].fused());
+  for (std::size_t i = 0; i < model.parameters().size(); ++i) {
+    EXPECT_EQ(copy.parameters()[i].data(), model.parameters()[i].data());
+    EXPECT_FALSE(copy.parameters()[i].same_node(model.parameters()[i]));
+  }
+}
+
+// Reports print and serialise; a batch that does not fit the model or the loss is refused.
+TEST(Modules, ReportsPrintAndBadBatchesAreRefused) {
+  const nn::MLP model(2, {3, 1});
+  const Batch batch{{{0.5, -1.0}, {2.0, 1.0}}, {1.0, -1.0}, {}};
+  const ModuleReport m = check_module(model, batch, {LossKind::Mse});
+  std::ostringstream os;
+  os << m;
+  EXPECT_NE(os.str().find("matches torch"), std::string::npos) << os.str();
+  EXPECT_TRUE(m.to_json().at("matches").get<bool>());
+  EXPECT_EQ(m.to_json().at("gradients").size(), model.num_parameters());
+  const LockstepReport l = lockstep(model, batch, {LossKind::Mse}, {}, 2);
+  std::ostringstream ls;
+  ls << l;
+  EXPECT_NE(ls.str().find("in lockstep"), std::string::npos) << ls.str();
+  EXPECT_TRUE(l.to_json().at("first_exceeded").is_null());
+  EXPECT_THROW(check_module(model, {{{0.5}}, {1.0}, {}}, {LossKind::Mse}), std::invalid_argument);
+  EXPECT_THROW(check_module(model, {{{0.5, 1.0}}, {}, {}}, {LossKind::Mse}), std::invalid_argument);
+  EXPECT_THROW(check_module(model, {{{0.5, 1.0}}, {}, {}}, {LossKind::CrossEntropy}), std::invalid_argument);
+  EXPECT_THROW(check_module(model, {{}, {}, {}}, {LossKind::Mse}), std::invalid_argument);
 }
 
 }  // namespace

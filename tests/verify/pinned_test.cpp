@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "verify/check.hpp"
 #include "verify/gtest.hpp"
@@ -115,13 +116,24 @@ TEST(Pinned, LogAtMinusOneIsNaNWithGradientMinusOne) {
   expect_unary(x, x.log(), kNaN, -1.0);
 }
 
+// d/db = -grad * ((a / b) / b) in torch's order, live: with these operands and seed the textbook
+// -grad * (a / (b * b)) rounds differently (checked first, so the test can fail), and torch must still
+// agree with us to the last bit.
 TEST(Pinned, DivisionGradients) {
-  Value a(1.0), b(3.0);
-  Value y = a / b;
-  const Report r = check(y, {2.0, kOpTolerance});
-  EXPECT_TRUE(r.exact()) << r;
-  expect_both(row_of(r, a).grad, 2.0 / 3.0, "d/da = grad / b");
-  expect_both(row_of(r, b).grad, -2.0 * ((1.0 / 3.0) / 3.0), "d/db = -grad * (a / b) / b");
+  const double seed = 0.7;
+  int differ = 0;
+  for (double av : {1.1, 2.3, -0.7, 5.9}) {
+    for (double bv : {0.3, 1.7, -2.9, 7.1}) {
+      differ += (-seed * ((av / bv) / bv)) != (-seed * (av / (bv * bv))) ? 1 : 0;
+      Value a(av), b(bv);
+      Value y = a / b;
+      const Report r = check(y, {seed, kOpTolerance});
+      EXPECT_TRUE(r.exact()) << r;
+      expect_both(row_of(r, a).grad, seed / bv, "d/da = grad / b");
+      expect_both(row_of(r, b).grad, -seed * ((av / bv) / bv), "d/db = -grad * (a / b) / b");
+    }
+  }
+  EXPECT_GT(differ, 0) << "these operands cannot tell the two orders apart";
   // double / Value and double - Value go through the Value operators with the constant as operand 0.
   Value x(4.0);
   EXPECT_MATCHES_TORCH(2.0 / x);
@@ -161,8 +173,14 @@ TEST(Pinned, SqrtOfNegativeZeroAndMinusInfinityMatchTorch) {
 
 // torch computes x**3 as x*x*x and x**-2 as 1/(x*x), not with pow: bit for bit, these agree.
 TEST(Pinned, SpecialExponentsAgreeBitForBit) {
-  for (double k : {2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 1.5, 2.5, -3.0}) {
-    for (double x : {0.1, 1.7, 3.3, 123.456, 1e160, 7e-170}) {
+  std::vector<double> xs = {0.1, 1.7, 3.3, 123.456, 1e160, 7e-170};
+  for (int i = 1; i <= 60; ++i) xs.push_back(std::exp2(i % 13 - 6) * (1.0 + i / 61.0));  // many mantissas
+  int kernel_differs = 0;  // operands where std::pow would have rounded differently: the test can fail
+  for (double x : xs)
+    kernel_differs += (x * x * x != std::pow(x, 3.0)) || (1.0 / (x * x) != std::pow(x, -2.0));
+  EXPECT_GT(kernel_differs, 0);
+  for (double k : {2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 1.5, 2.5, -3.0, 4.0}) {
+    for (double x : xs) {
       Value v(x);
       const Report r = check(v.pow(k));
       EXPECT_TRUE(r.exact()) << "x = " << x << ", k = " << k << "\n" << r;

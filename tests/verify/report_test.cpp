@@ -1,6 +1,8 @@
 // The report's formats: table, JSON, the first divergence, and the DOT decorations.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "engine/graph.hpp"
 #include "verify/check.hpp"
 #include "verify/finite_diff.hpp"
@@ -47,6 +49,13 @@ TEST(Report, DotOptionsAddTorchNumbers) {
   const Report r = check(y);
   const std::string dot = to_dot(y, dot_options(r));
   EXPECT_NE(dot.find("torch grad"), std::string::npos) << dot;
+  // Each record shows torch's own value and gradient of that node: y = x ** 3 at 2 is 8 with gradient
+  // 1; x is 2 with gradient 12.
+  Value x2(2.0, "x");
+  const Value cube = x2.pow(3.0);
+  const std::string cubed = to_dot(cube, dot_options(check(cube)));
+  EXPECT_NE(cubed.find("| torch data 2.0000 | torch grad 12.0000 }"), std::string::npos) << cubed;
+  EXPECT_NE(cubed.find("| torch data 8.0000 | torch grad 1.0000 }"), std::string::npos) << cubed;
 }
 
 TEST(Report, NonFiniteNumbersAreStringsInJson) {
@@ -101,6 +110,28 @@ TEST(FiniteDifferences, WrongGradientDisagrees) {
   Value y = x.tanh();
   const FdProbe p = probe_gradient(y, x, 1.0);
   EXPECT_EQ(p.verdict, FdVerdict::Disagree);
+}
+
+// A Dot row reads as its sum, a PowConst row carries its exponent, and the verdicts have their names.
+TEST(Report, DotAndPowerRowsAndVerdictNames) {
+  Value b(0.5, "b"), w(2.0, "w"), x(-1.0, "x");
+  const Value y = Value::dot(b, {w}, {x}).pow(3.0);
+  const Report r = check(y);
+  EXPECT_TRUE(r.exact()) << r;
+  EXPECT_EQ(r.rows[3].expression(r.rows), "t1 = b + w * x");
+  const nlohmann::json j = r.to_json();
+  EXPECT_EQ(j["nodes"][4]["op"], "PowConst");
+  EXPECT_EQ(j["nodes"][4]["exponent"], 3.0);
+  EXPECT_EQ(j["nodes"][4]["expression"], "t2 = t1 ** 3.0");
+  std::ostringstream os;
+  os << r;
+  EXPECT_EQ(os.str(), r.to_table());
+  EXPECT_STREQ(to_string(Verdict::Match), "match");
+  EXPECT_STREQ(to_string(Verdict::Inherited), "inherited");
+  EXPECT_STREQ(to_string(Verdict::Rounding), "rounding");
+  EXPECT_STREQ(to_string(Verdict::Convention), "convention");
+  EXPECT_STREQ(to_string(FdVerdict::Kink), "kink");
+  EXPECT_STREQ(to_string(FdVerdict::Unstable), "unstable");
 }
 
 }  // namespace

@@ -51,11 +51,8 @@ int run_eval(const EvalOptions& o) {
                                       {"accuracy", json_number(result.accuracy)}};
     std::cout << j.dump() << "\n";
   } else {
-    const bool generated = o.data.file.empty() && data.name != "toy";
-    std::printf("%s on %s%s: loss %.6f  accuracy %.1f%%\n", o.model.c_str(),
-                describe_data(o.data, data).c_str(),
-                generated ? (" seed " + std::to_string(o.data.seed)).c_str() : "", result.loss,
-                100 * result.accuracy);
+    std::printf("%s on %s: loss %.6f  accuracy %.1f%%\n", o.model.c_str(),
+                describe_data(o.data, data, /*with_seed=*/true).c_str(), result.loss, 100 * result.accuracy);
   }
   return kExitAgree;
 }

@@ -53,14 +53,15 @@ nn::Dataset make_data(const DataOptions& o) {
   return for_flag("--dataset", [&] { return nn::make_dataset(name, o.samples, o.noise, o.seed); });
 }
 
-std::string describe_data(const DataOptions& o, const nn::Dataset& data) {
+std::string describe_data(const DataOptions& o, const nn::Dataset& data, bool with_seed) {
   const std::string size =
       std::to_string(data.size()) + " samples of " + std::to_string(data.nin) + " inputs";
   if (!o.file.empty()) return data.name + " (" + size + ", " + std::to_string(data.nclasses) + " classes)";
   if (data.name == "toy") return "toy (micrograd's lecture: " + size + ")";
   char noise[32];
   std::snprintf(noise, sizeof noise, "%g", o.noise);
-  return data.name + " (" + std::to_string(data.size()) + " samples, noise " + noise + ")";
+  const std::string seed = with_seed ? ", seed " + std::to_string(o.seed) : "";
+  return data.name + " (" + std::to_string(data.size()) + " samples, noise " + noise + seed + ")";
 }
 
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {

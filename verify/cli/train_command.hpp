@@ -50,7 +50,8 @@ nn::Dataset make_data(const DataOptions& options);
 
 // "moons (100 samples, noise 0.1)", "toy (micrograd's lecture: 4 samples of 3 inputs)",
 // "data.csv (150 samples of 4 inputs, 3 classes)".
-std::string describe_data(const DataOptions& options, const nn::Dataset& data);
+// with_seed names a generated dataset's seed too: "blobs (100 samples, noise 0.1, seed 1337)".
+std::string describe_data(const DataOptions& options, const nn::Dataset& data, bool with_seed = false);
 
 // Throws UsageError if a full-batch step on `samples` samples through layers of these widths would
 // need more memory than verigrad allows itself.
