@@ -143,16 +143,7 @@ char* grow(std::size_t bytes) {
   return at;
 }
 
-Node* new_dot(std::size_t count) {
-  const std::size_t array_bytes = count * sizeof(Node*);
-  if (array_bytes + sizeof(Node) <= kRegionBytes - sizeof(Region)) {
-    char* at = allocate(array_bytes + sizeof(Node));
-    Node* n = init_node(at + array_bytes, Op::Dot);
-    n->kids = reinterpret_cast<Node**>(at);
-    n->count = static_cast<std::uint32_t>(count);
-    n->below = static_cast<std::uint16_t>(count);
-    return n;
-  }
+Node* new_heap_dot(std::size_t count) {
   auto* kids = new Node*[count];  // before the node, so a bad_alloc leaves nothing half made
   Node* n = new_node(Op::Dot);
   n->kids = kids;
@@ -178,7 +169,7 @@ void pop_tail() {
         p.bump = reinterpret_cast<char*>(n + 1);
         return;
       }
-      if (n->flags != 0) release_extras(n);
+      if ((n->flags & kExtras) != 0) release_extras(n);
       char* start = reinterpret_cast<char*>(n) - 8 * std::size_t{n->below};
       if (start == begin) break;  // r is empty now
       n = reinterpret_cast<Node*>(start) - 1;
@@ -201,7 +192,7 @@ std::size_t collect() {
         n->flags = static_cast<std::uint8_t>(n->flags & ~kReached);
         ++here;
         for_each_operand(n, [](Node* c) { c->flags |= kReached; });
-      } else if (n->flags != 0) {
+      } else if ((n->flags & kExtras) != 0) {
         release_extras(n);
       }
     });
@@ -210,6 +201,13 @@ std::size_t collect() {
     r = older;
   }
   return live;
+}
+
+void first_handle(Node* n) { ++region_of(n)->handled; }
+
+void last_handle(Node* n) {
+  --region_of(n)->handled;
+  if (reinterpret_cast<char*>(n + 1) == arena().bump) pop_tail();  // the newest node: its tail goes
 }
 
 std::size_t live_nodes() { return collect(); }

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -32,6 +33,8 @@
 namespace verigrad::detail {
 
 struct Node {
+  std::uint32_t handles;  // Value handles on this node (edges are not counted); first: see value.hpp
+  std::uint32_t mark;     // inner nodes: the last backward() epoch that reached it; leaves: kLeafMark
   double data;
   double grad;
   union {
@@ -43,14 +46,14 @@ struct Node {
     double k;             // PowConst: the constant exponent
     std::uint32_t count;  // Dot: number of operands
   };
-  std::uint32_t handles;  // Value handles on this node (edges are not counted)
-  std::uint32_t mark;     // inner nodes: the last backward() epoch that reached it; leaves: kLeafMark
   Op op;
   std::uint8_t flags;   // kLabelled, kHeapKids, kReached
   std::uint16_t below;  // 8-byte words of this node's entry below it (a Dot's operand array)
 };
 
 static_assert(sizeof(Node) == 48, "a binary node should stay 48 bytes (issue 11's memory goal)");
+static_assert(std::is_standard_layout_v<Node> && offsetof(Node, handles) == 0,
+              "value.hpp's inline handle code reads the count at the node's address");
 
 inline constexpr std::uint8_t kLabelled = 1;  // has an entry in the label side table
 inline constexpr std::uint8_t kHeapKids = 2;  // a Dot whose operand array is on the heap (too big)
@@ -159,21 +162,22 @@ inline Node* init_node(char* at, Op op) {
 
 inline Node* new_node(Op op) { return init_node(allocate(sizeof(Node)), op); }
 
+Node* new_heap_dot(std::size_t count);  // a Dot whose operand array is too big for a region
+
 // A Dot of `count` operands with its operand array right below it (on the heap when too big).
-Node* new_dot(std::size_t count);
+inline Node* new_dot(std::size_t count) {
+  const std::size_t array_bytes = count * sizeof(Node*);
+  if (array_bytes + sizeof(Node) > kRegionBytes - sizeof(Region)) return new_heap_dot(count);
+  char* at = allocate(array_bytes + sizeof(Node));
+  Node* n = init_node(at + array_bytes, Op::Dot);
+  n->kids = reinterpret_cast<Node**>(at);
+  n->count = static_cast<std::uint32_t>(count);
+  n->below = static_cast<std::uint16_t>(count);
+  return n;
+}
 
 void pop_tail();  // the newest node has no handle left: frees it and every unreachable node above the next
                   // handled one
-
-inline void retain(Node* n) {
-  if (n->handles++ == 0) ++region_of(n)->handled;
-}
-inline void release(Node* n) {
-  if (--n->handles == 0) {
-    --region_of(n)->handled;
-    if (reinterpret_cast<char*>(n + 1) == arena().bump) pop_tail();
-  }
-}
 
 // Sets or clears kLabelled or kHeapKids, keeping the region's count of such nodes.
 inline void add_extra(Node* n, std::uint8_t flag) {

@@ -20,32 +20,6 @@ Value::Value(double data) : node_(detail::new_node(Op::Leaf)) { node_->data = da
 
 Value::Value(double data, std::string label) : Value(data) { detail::set_label(node_, std::move(label)); }
 
-Value::Value(const Value& other) noexcept : node_(other.node_) {
-  if (node_ != nullptr) detail::retain(node_);
-}
-
-Value::Value(Value&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
-
-Value& Value::operator=(const Value& other) noexcept {
-  if (this == &other) return *this;
-  if (other.node_ != nullptr) detail::retain(other.node_);  // first: other may be held only by us
-  if (node_ != nullptr) detail::release(node_);
-  node_ = other.node_;
-  return *this;
-}
-
-Value& Value::operator=(Value&& other) noexcept {
-  if (this != &other) {
-    if (node_ != nullptr) detail::release(node_);
-    node_ = std::exchange(other.node_, nullptr);
-  }
-  return *this;
-}
-
-Value::~Value() {
-  if (node_ != nullptr) detail::release(node_);
-}
-
 double& Value::data() { return node_->data; }
 double Value::data() const { return node_->data; }
 double& Value::grad() { return node_->grad; }
