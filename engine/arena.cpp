@@ -132,8 +132,11 @@ char* grow(std::size_t bytes) {
   r->older = p.top;
   r->newer = nullptr;
   r->order = p.next_order++;
-  r->handled = 0;
+  r->mark = nullptr;
+  r->above = 0;
+  r->below = 0;
   r->extras = 0;
+  r->extras_above = 0;
   if (p.top != nullptr) p.top->newer = r;
   p.top = r;
   ++p.regions;
@@ -156,17 +159,23 @@ void pop_tail() {
   Arena& p = arena();
   for (;;) {
     Region* r = p.top;
-    if (r->handled == 0 && r->extras == 0) {  // nothing in r is reachable or owns anything: drop it whole
+    if (r->above + r->below == 0 && r->extras == 0) {  // nothing in r is reachable or owns anything
       drop_top_region();
       if (p.top == nullptr) return;
       continue;
     }
-    // Node by node from the newest (which has no handle), down to the newest node with a handle.
-    char* const begin = r->begin();
+    // Node by node from the newest (which has no handle) down to the newest node with a handle, or
+    // straight to the region's mark when nothing above it has a handle or anything to free.
     auto* n = reinterpret_cast<Node*>(p.bump) - 1;
+    if (r->above == 0 && r->extras_above == 0 && r->mark != nullptr) n = r->mark;
+    char* const begin = r->begin();
     for (;;) {
       if (n->handles != 0) {  // everything above it was unreachable
         p.bump = reinterpret_cast<char*>(n + 1);
+        r->mark = n;  // nothing above it is left: what was counted above it is at it or below now
+        r->below += r->above;
+        r->above = 0;
+        r->extras_above = 0;
         return;
       }
       if ((n->flags & kExtras) != 0) release_extras(n);
@@ -203,10 +212,14 @@ std::size_t collect() {
   return live;
 }
 
-void first_handle(Node* n) { ++region_of(n)->handled; }
+void first_handle(Node* n) {
+  Region* r = region_of(n);
+  ++(n > r->mark ? r->above : r->below);
+}
 
 void last_handle(Node* n) {
-  --region_of(n)->handled;
+  Region* r = region_of(n);
+  --(n > r->mark ? r->above : r->below);
   if (reinterpret_cast<char*>(n + 1) == arena().bump) pop_tail();  // the newest node: its tail goes
 }
 

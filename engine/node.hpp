@@ -90,10 +90,17 @@ inline constexpr std::size_t kRegionBytes = std::size_t{1} << 16;
 struct Region {
   Region* older;  // the region before this one in creation order (nullptr: the oldest)
   Region* newer;
-  char* end;              // one past its newest entry (the arena's `bump` while this is the top region)
-  std::uint64_t order;    // position in creation order: larger is newer (a reused region gets a new one)
-  std::uint32_t handled;  // its nodes that have a handle: at 0, a region in the tail goes in one step
-  std::uint32_t extras;   // its nodes with a label or a heap operand array (freed node by node)
+  char* end;            // one past its newest entry (the arena's `bump` while this is the top region)
+  std::uint64_t order;  // position in creation order: larger is newer (a reused region gets a new one)
+  // Its nodes that have a handle, counted on either side of `mark`, the newest handled node the last
+  // tail pop through this region stopped at (nullptr: none yet). When nothing above the mark has a
+  // handle, the next pop goes straight to it: a step's graph built on top of the parameters' region
+  // is popped without visiting its nodes one by one. With no handled node at all, the region goes whole.
+  Node* mark;
+  std::uint32_t above;         // handled nodes newer than `mark` (every new node starts here)
+  std::uint32_t below;         // handled nodes at `mark` or older
+  std::uint32_t extras;        // its nodes with a label or a heap operand array (freed node by node)
+  std::uint32_t extras_above;  // those of them newer than `mark`
 
   char* begin() { return reinterpret_cast<char*>(this + 1); }
   char* limit() { return reinterpret_cast<char*>(this) + kRegionBytes; }
@@ -150,7 +157,7 @@ inline char* allocate(std::size_t bytes) {
 // A node with one handle (the Value that will hold it), grad 0, no operands set.
 inline Node* init_node(char* at, Op op) {
   auto* n = reinterpret_cast<Node*>(at);
-  ++region_of(n)->handled;
+  ++region_of(n)->above;  // a new node is the region's newest
   n->grad = 0.0;
   n->handles = 1;
   n->mark = op == Op::Leaf ? kLeafMark : 0;
@@ -179,15 +186,23 @@ inline Node* new_dot(std::size_t count) {
 void pop_tail();  // the newest node has no handle left: frees it and every unreachable node above the next
                   // handled one
 
-// Sets or clears kLabelled or kHeapKids, keeping the region's count of such nodes.
+// Sets or clears kLabelled or kHeapKids, keeping the region's counts of such nodes.
 inline void add_extra(Node* n, std::uint8_t flag) {
-  if ((n->flags & kExtras) == 0) ++region_of(n)->extras;
+  if ((n->flags & kExtras) == 0) {
+    Region* r = region_of(n);
+    ++r->extras;
+    if (n > r->mark) ++r->extras_above;
+  }
   n->flags |= flag;
 }
 inline void drop_extra(Node* n, std::uint8_t flag) {
   if ((n->flags & flag) == 0) return;
   n->flags = static_cast<std::uint8_t>(n->flags & ~flag);
-  if ((n->flags & kExtras) == 0) --region_of(n)->extras;
+  if ((n->flags & kExtras) == 0) {
+    Region* r = region_of(n);
+    --r->extras;
+    if (n > r->mark) --r->extras_above;
+  }
 }
 
 // Mark sweep over the whole arena: frees every node nothing can reach and gives dead regions back.
