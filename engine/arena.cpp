@@ -83,6 +83,7 @@ void release_extras(Node* n) {
   if ((n->flags & kHeapKids) != 0) {
     delete[] n->kids;
     drop_extra(n, kHeapKids);
+    --arena().heap_arrays;
   }
 }
 
@@ -105,6 +106,9 @@ void drop_top_region() {
   Arena& p = arena();
   Region* r = p.top;
   give_back(r);
+  // The arena shrank: the next collection is due at twice its size now, not at twice what a big graph
+  // that has since gone once held (garbage would pile up to that size before anyone looked).
+  if (2 * p.regions < p.collect_at / 2) p.collect_at = std::max(kMinCollectRegions, 2 * p.regions);
   if (p.top == nullptr) {
     p.bump = nullptr;
     p.limit = nullptr;
@@ -152,6 +156,7 @@ Node* new_heap_dot(std::size_t count) {
   n->kids = kids;
   n->count = static_cast<std::uint32_t>(count);
   add_extra(n, kHeapKids);
+  ++arena().heap_arrays;
   return n;
 }
 
@@ -226,6 +231,13 @@ void last_handle(Node* n) {
 std::size_t live_nodes() { return collect(); }
 
 std::size_t regions_in_use() { return arena().regions; }
+
+std::size_t labels_held() {
+  const auto* labels = arena().labels;
+  return labels == nullptr ? 0 : labels->size();
+}
+
+std::size_t heap_operand_arrays() { return arena().heap_arrays; }
 
 std::uint32_t next_epoch() {
   Arena& p = arena();

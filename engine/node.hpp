@@ -129,9 +129,10 @@ struct Arena {
   std::size_t regions = 0;     // in use
   std::size_t collect_at = 0;  // run a collection when `regions` reaches this (set by grow)
   std::uint64_t next_order = 0;
-  std::uint32_t epoch = 0;  // of the latest backward()
-  bool exiting = false;     // the thread is ending: give everything back when the arena empties
-  bool guarded = false;     // the thread-exit guard is registered
+  std::uint32_t epoch = 0;      // of the latest backward()
+  bool exiting = false;         // the thread is ending: give everything back when the arena empties
+  bool guarded = false;         // the thread-exit guard is registered
+  std::size_t heap_arrays = 0;  // Dot operand arrays too big for a region, on the heap
   std::unordered_map<const Node*, std::string>* labels = nullptr;  // the few nodes that have one
 };
 
@@ -214,6 +215,9 @@ std::size_t collect();
 std::size_t live_nodes();
 // Regions in use on this thread (64 KiB each), for memory reports.
 std::size_t regions_in_use();
+// Labels and heap operand arrays held on this thread (tests check that dead nodes give theirs back).
+std::size_t labels_held();
+std::size_t heap_operand_arrays();
 
 // A fresh backward epoch (after 2^32 - 2 of them every inner node's stale mark is cleared once).
 std::uint32_t next_epoch();

@@ -43,8 +43,8 @@ std::vector<NodeRow> make_rows(const std::vector<Value>& order) {
 }
 
 // Torch's chain rule applied to our numbers: each op's vjp computed by torch on our operand values
-// and our upstream gradient, summed into the operands in the order our backward sums them (nodes from
-// the root down, operands in slot order), so that the sums round the same way.
+// and our upstream gradient, summed into the operands in the order our backward sums them (nodes
+// newest first, operands in slot order), so that the sums round the same way.
 struct LocalNumbers {
   std::vector<double> value;
   std::vector<double> grad;
@@ -57,7 +57,11 @@ LocalNumbers local_numbers(const std::vector<Value>& order, const std::vector<No
   LocalNumbers local{std::vector<double>(n), std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
   local.grad[n - 1] = seed;
   local.grad_scale[n - 1] = std::fabs(seed);
-  for (std::size_t i = n; i-- > 0;) {
+  std::unordered_map<const void*, std::size_t> row_of;
+  for (std::size_t i = 0; i < n; ++i) row_of.emplace(order[i].id(), i);
+  const std::vector<Value> created = creation_order(order.back());
+  for (auto it = created.rbegin(); it != created.rend(); ++it) {
+    const std::size_t i = row_of.at(it->id());
     const LocalOp op = torch_local(order[i], ours.grad[i]);
     local.value[i] = op.value;
     for (std::size_t slot = 0; slot < op.vjp.size(); ++slot) {

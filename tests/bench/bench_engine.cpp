@@ -11,6 +11,7 @@
 //   Engine/UserDemoStep  the demo step as a user writes it in plain Values (the bit-exact test's loop)
 //   Goal/UserDemoStep  that step and the floor's, timed in alternating blocks in this process: the
 //                      counter `ratio` is the median of the blocks' engine / floor CPU-time ratios
+//   Goal/TrainStep     the same for nn::train's step (the goal: at least as fast as the user's loop)
 //   Goal/Chain         the same for the scalar chain (build + backward + free against the floor)
 #include <benchmark/benchmark.h>
 
@@ -228,10 +229,12 @@ struct Blocks {
   }
 };
 
-// The demo step: a user's own loop against the floor, both training the same weights in lockstep
-// from the initial model; every 100 steps (micrograd's demo length) both start again, so the floor's
-// share of samples with zero loss (it skips their backward) stays that of the demo.
-void BM_GoalUserDemoStep(benchmark::State& state) {
+// The demo step against the floor, both training the same weights in lockstep from the initial model;
+// every 100 steps (micrograd's demo length) both start again, so the floor's share of samples with
+// zero loss (it skips their backward) stays that of the demo. `engine_block(model, params, steps)`
+// runs that many steps of the engine's version.
+template <typename EngineBlock>
+void goal_demo_step(benchmark::State& state, EngineBlock engine_block) {
   constexpr int kBlock = 5;
   const nn::Dataset& data = bench::demo_data();
   const std::vector<double> labels = data.signed_labels();
@@ -241,37 +244,59 @@ void BM_GoalUserDemoStep(benchmark::State& state) {
   for (const Value& p : params) initial.push_back(p.data());
   const bench::FloorMLP floor_initial = bench::floor_from(model);
   bench::FloorMLP floor = floor_initial;
-  {  // same job: the first step's losses agree
-    bench::FloorMLP f = floor_initial;
-    const double ours = bench::user_demo_step(model, params, data, labels);
-    const double theirs = bench::floor_step(f, data.X, labels);
+  auto restart = [&] {
+    floor = floor_initial;
     for (std::size_t i = 0; i < params.size(); ++i) params[i].data() = initial[i];
-    if (std::fabs(ours - theirs) > 1e-12 * std::fabs(ours)) {
-      state.SkipWithError("the floor's loss differs from the user loop's: not the same job");
+  };
+  {  // same job: one step of each leaves the same weights
+    engine_block(model, params, 1);
+    bench::floor_step(floor, data.X, labels);
+    const bench::FloorMLP ours = bench::floor_from(model);
+    if (std::fabs(ours.b3 - floor.b3) > 1e-12 || std::fabs(ours.w3[0] - floor.w3[0]) > 1e-12) {
+      state.SkipWithError("the floor's step differs from the engine's: not the same job");
       return;
     }
+    restart();
   }
   Blocks blocks;
   int step = 0;
   for (auto _ : state) {
     if (step == bench::kDemoSteps) {
-      floor = floor_initial;
-      for (std::size_t i = 0; i < params.size(); ++i) params[i].data() = initial[i];
+      restart();
       step = 0;
     }
     const double f = cpu_seconds([&] {
       for (int i = 0; i < kBlock; ++i) benchmark::DoNotOptimize(bench::floor_step(floor, data.X, labels));
     });
-    const double e = cpu_seconds([&] {
-      for (int i = 0; i < kBlock; ++i)
-        benchmark::DoNotOptimize(bench::user_demo_step(model, params, data, labels));
-    });
+    const double e = cpu_seconds([&] { engine_block(model, params, kBlock); });
     step += kBlock;
     blocks.add(f, e, kBlock);
   }
   blocks.report(state);
 }
+
+// A user's own loop in plain Values (the README tour's; tests/nn/bit_exact_test.cpp pins it).
+void BM_GoalUserDemoStep(benchmark::State& state) {
+  const nn::Dataset& data = bench::demo_data();
+  const std::vector<double> labels = data.signed_labels();
+  goal_demo_step(state, [&](nn::MLP& model, std::vector<Value>& params, int steps) {
+    for (int i = 0; i < steps; ++i)
+      benchmark::DoNotOptimize(bench::user_demo_step(model, params, data, labels));
+  });
+}
 BENCHMARK(BM_GoalUserDemoStep)->Name("Goal/UserDemoStep");
+
+// nn::train itself (compute_loss, zero_grad, backward, SGD's step), `steps` steps per call.
+void BM_GoalTrainStep(benchmark::State& state) {
+  const nn::Dataset& data = bench::demo_data();
+  goal_demo_step(state, [&](nn::MLP& model, std::vector<Value>& params, int steps) {
+    nn::SGDOptions so;
+    so.lr = bench::kLr;
+    nn::SGD opt(params, so);
+    benchmark::DoNotOptimize(nn::train(model, data, nn::LossKind::Svm, opt, steps).loss);
+  });
+}
+BENCHMARK(BM_GoalTrainStep)->Name("Goal/TrainStep");
 
 // The scalar chain (1000 steps, build + backward + free) against the same arithmetic by hand.
 void BM_GoalChain(benchmark::State& state) {
