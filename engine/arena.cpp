@@ -105,6 +105,7 @@ void for_each_node_in(Region* r, F&& f) {
 void drop_top_region() {
   Arena& p = arena();
   Region* r = p.top;
+  if (r == nullptr) return;
   give_back(r);
   // The arena shrank: the next collection is due at twice its size now, not at twice what a big graph
   // that has since gone once held (garbage would pile up to that size before anyone looked).
@@ -163,7 +164,8 @@ Node* new_heap_dot(std::size_t count) {
 void pop_tail() {
   Arena& p = arena();
   for (;;) {
-    Region* r = p.top;
+    Region* r = p.top;  // never null here: pop_tail runs on the newest node, and stops when none is left
+    if (r == nullptr) return;
     if (r->above + r->below == 0 && r->extras == 0) {  // nothing in r is reachable or owns anything
       drop_top_region();
       if (p.top == nullptr) return;

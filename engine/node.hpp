@@ -108,7 +108,9 @@ struct Region {
 static_assert(sizeof(Region) % alignof(Node) == 0);
 
 inline Region* region_of(const Node* n) {
-  return reinterpret_cast<Region*>(reinterpret_cast<std::uintptr_t>(n) & ~(kRegionBytes - 1));
+  // Regions are aligned to their size: masking the address is the whole lookup.
+  return reinterpret_cast<Region*>(  // NOLINT(performance-no-int-to-ptr)
+      reinterpret_cast<std::uintptr_t>(n) & ~(kRegionBytes - 1));
 }
 
 // The node just older than n, stepping into the older region when n is the first of its own (r is
@@ -174,7 +176,7 @@ Node* new_heap_dot(std::size_t count);  // a Dot whose operand array is too big 
 
 // A Dot of `count` operands with its operand array right below it (on the heap when too big).
 inline Node* new_dot(std::size_t count) {
-  const std::size_t array_bytes = count * sizeof(Node*);
+  const std::size_t array_bytes = count * sizeof(Node*);  // NOLINT(bugprone-sizeof-expression): pointers
   if (array_bytes + sizeof(Node) > kRegionBytes - sizeof(Region)) return new_heap_dot(count);
   char* at = allocate(array_bytes + sizeof(Node));
   Node* n = init_node(at + array_bytes, Op::Dot);

@@ -49,6 +49,7 @@ class Value {
   }
   Value(Value&& other) noexcept : node_(other.node_) { other.node_ = nullptr; }
   Value& operator=(const Value& other) noexcept {
+    if (this == &other) return *this;
     if (other.node_ != nullptr) detail::retain(other.node_);  // first: other may be held only by us
     if (node_ != nullptr) detail::release(node_);
     node_ = other.node_;

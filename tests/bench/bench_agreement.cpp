@@ -28,7 +28,6 @@
 #include "verify/torch_mirror.hpp"
 
 namespace verify = verigrad::verify;
-using verigrad::Value;
 
 int main(int argc, char** argv) {
   const long graphs = argc > 1 ? std::atol(argv[1]) : 10000;

@@ -241,6 +241,7 @@ void goal_demo_step(benchmark::State& state, EngineBlock engine_block) {
   nn::MLP model(2, {bench::kHidden, bench::kHidden, 1});
   std::vector<Value> params = model.parameters();
   std::vector<double> initial;
+  initial.reserve(params.size());
   for (const Value& p : params) initial.push_back(p.data());
   const bench::FloorMLP floor_initial = bench::floor_from(model);
   bench::FloorMLP floor = floor_initial;

@@ -73,6 +73,7 @@ TEST(Lifetime, HandlesCountCopiesMovesAndSelfAssignment) {
 TEST(Lifetime, GarbageBelowALiveGraphIsCollectedAndMemoryStaysFlat) {
   const std::size_t before = live_nodes();
   std::vector<Value> params;
+  params.reserve(16);
   for (int i = 0; i < 16; ++i) params.emplace_back(0.1 * i);
   Value loss;
   std::size_t most_regions = 0;
