@@ -5,6 +5,7 @@
 // of 10^7 nodes and more are fine.
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <string>
 #include <unordered_map>
@@ -152,9 +153,9 @@ char* grow(std::size_t bytes) {
 }
 
 Node* new_heap_dot(std::size_t count) {
-  auto* kids = new Node*[count];  // before the node, so a bad_alloc leaves nothing half made
+  std::unique_ptr<Node*[]> kids(new Node*[count]);  // freed again if the node cannot be made
   Node* n = new_node(Op::Dot);
-  n->kids = kids;
+  n->kids = kids.release();
   n->count = static_cast<std::uint32_t>(count);
   add_extra(n, kHeapKids);
   ++arena().heap_arrays;
