@@ -1,6 +1,7 @@
 // Traversal, counting, DOT pictures and the program printer. Nothing here recurses.
 #include "engine/graph.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -18,17 +19,7 @@ namespace verigrad {
 namespace detail {
 namespace {
 
-// Each traversal stamps the nodes it reaches with a fresh epoch instead of keeping a visited set.
-thread_local std::uint32_t epoch = 0;
 thread_local std::vector<Node*> order_buffer;
-
-std::uint32_t next_epoch() {
-  if (++epoch == 0) {  // wrapped after 2^32 traversals: clear every stale stamp once
-    for_each_node_memory([](Node* n) { n->mark = 0; });
-    epoch = 1;
-  }
-  return epoch;
-}
 
 // Buffers sized for a huge graph are given back rather than kept for the life of the thread.
 template <typename T>
@@ -68,86 +59,66 @@ struct FrameStack {
 };
 thread_local FrameStack frames;
 
+void unmark(Node* n) { n->flags = static_cast<std::uint8_t>(n->flags & ~kReached); }
+
 // Iterative post-order DFS, operands in index order, each node emitted once after all its operands:
 // the order a recursive `visit(kids...); emit(self)` gives, without recursion (10^7-deep chains are
-// fine). Each node is stamped with the epoch when first reached, so it is entered once; the node being
-// scanned stays in registers and only its ancestors sit on the stack.
-// kZeroGrads: also reset each listed node's grad (backward's "interior grads describe this call").
-template <bool kWithLeaves, bool kZeroGrads>
+// fine). A node is flagged kReached when first reached, so it is entered once; the flags are cleared
+// again before returning (also if the order cannot grow). The node being scanned stays in registers
+// and only its ancestors sit on the stack.
 void post_order(Node* root, std::vector<Node*>& order) {
-  const std::uint32_t seen = next_epoch();
   order.clear();
-  if (!kWithLeaves && root->op == Op::Leaf) return;
-  // Without leaves, the op is tested first: most operands are leaves, and that settles them.
-  auto wanted = [seen](const Node* c) { return (kWithLeaves || c->op != Op::Leaf) && c->mark != seen; };
   FrameStack& st = frames;
-  Frame* stack = st.data;  // in locals: the compiler cannot keep thread_local fields in registers
-  std::size_t capacity = st.capacity;
-  root->mark = seen;
-  if (kZeroGrads) root->grad = 0.0;
-  Node* n = root;
-  std::size_t next = 0;  // n's next operand to look at
   std::size_t depth = 0;
-  for (;;) {
-    Node* c = nullptr;
-    if (n->op == Op::Dot) {
-      Node* const* kids = n->kids;
-      const std::size_t count = n->count;
+  Node* n = root;
+  try {
+    root->flags |= kReached;
+    std::size_t next = 0;  // n's next operand to look at
+    for (;;) {
+      Node* c = nullptr;
+      const std::size_t count = arity(n);
       while (next < count) {
-        Node* k = kids[next++];
-        if (wanted(k)) {
+        Node* k = child(n, next++);
+        if ((k->flags & kReached) == 0) {
           c = k;
           break;
         }
       }
-    } else {  // operands inline in a and b
-      const std::size_t count = n->inline_kids;
-      if (next == 0 && count >= 1) {
-        next = 1;
-        if (wanted(n->a)) c = n->a;
+      if (c != nullptr) {  // descend into c; n waits on the stack
+        c->flags |= kReached;
+        if (depth == st.capacity) st.grow();
+        st.data[depth++] = {n, next};
+        n = c;
+        next = 0;
+        continue;
       }
-      if (c == nullptr && next == 1 && count == 2) {
-        next = 2;
-        if (wanted(n->b)) c = n->b;
-      }
+      order.push_back(n);  // every operand is ordered: so is n
+      n = nullptr;
+      if (depth == 0) break;
+      --depth;
+      n = st.data[depth].node;
+      next = st.data[depth].next;
     }
-    if (c != nullptr) {  // descend into c; n waits on the stack
-      c->mark = seen;
-      if (kZeroGrads) c->grad = 0.0;
-      if (depth == capacity) {
-        st.grow();
-        stack = st.data;
-        capacity = st.capacity;
-      }
-      stack[depth++] = {n, next};
-      n = c;
-      next = 0;
-      continue;
-    }
-    order.push_back(n);  // every operand is ordered: so is n
-    if (depth == 0) break;
-    --depth;
-    n = stack[depth].node;
-    next = stack[depth].next;
+  } catch (...) {  // out of memory: leave no flag behind
+    for (Node* x : order) unmark(x);
+    for (std::size_t i = 0; i < depth; ++i) unmark(st.data[i].node);
+    if (n != nullptr) unmark(n);
+    // A child flagged but not yet entered is n's operand `next - 1`; unflagging every operand of the
+    // nodes above covers it (none of them is in the order yet, or it would be unflagged already).
+    for (std::size_t i = 0; i < depth; ++i) for_each_operand(st.data[i].node, unmark);
+    if (n != nullptr) for_each_operand(n, unmark);
+    st.shrink();
+    throw;
   }
+  for (Node* x : order) unmark(x);
   st.shrink();
 }
 
 }  // namespace
 
-std::vector<Node*>& topological_order(Node* root, bool with_leaves) {
+std::vector<Node*>& topological_order(Node* root) {
   std::vector<Node*>& order = order_buffer;
-  if (with_leaves) {
-    post_order<true, false>(root, order);
-  } else {
-    post_order<false, false>(root, order);
-  }
-  return order;
-}
-
-std::vector<Node*>& backward_order(Node* root) {
-  std::vector<Node*>& order = order_buffer;
-  post_order<false, true>(root, order);
+  post_order(root, order);
   return order;
 }
 
@@ -205,6 +176,14 @@ std::size_t node_count(const Value& root) {
 }
 
 std::vector<Value> topological_order(const Value& root) { return ordered_values(root); }
+
+std::vector<Value> creation_order(const Value& root) {
+  std::vector<Value> nodes = ordered_values(root);
+  std::stable_sort(nodes.begin(), nodes.end(), [](const Value& x, const Value& y) {
+    return detail::creation_rank(Access::node(x)) < detail::creation_rank(Access::node(y));
+  });
+  return nodes;
+}
 
 std::string format_fixed4(double x) {
   char buf[64];

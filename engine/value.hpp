@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -24,6 +25,18 @@ namespace verigrad {
 namespace detail {
 struct Node;
 struct Access;
+
+// A node's handle count is its first field (engine/node.hpp), so copying and dropping a handle is a
+// few inline instructions; only a node's first and last handle reach the engine.
+inline std::uint32_t& handle_count(Node* n) { return *reinterpret_cast<std::uint32_t*>(n); }
+void first_handle(Node* n);  // a node without a handle gets one
+void last_handle(Node* n);   // a node's last handle is gone: maybe its graph (engine/arena.cpp)
+inline void retain(Node* n) {
+  if (handle_count(n)++ == 0) first_handle(n);
+}
+inline void release(Node* n) {
+  if (--handle_count(n) == 0) last_handle(n);
+}
 }  // namespace detail
 
 class Value {
@@ -31,11 +44,28 @@ class Value {
   Value(double data = 0.0);  // NOLINT(google-explicit-constructor): a double is a leaf, as in micrograd
   Value(double data, std::string label);
 
-  Value(const Value& other) noexcept;
-  Value(Value&& other) noexcept;
-  Value& operator=(const Value& other) noexcept;
-  Value& operator=(Value&& other) noexcept;
-  ~Value();
+  Value(const Value& other) noexcept : node_(other.node_) {
+    if (node_ != nullptr) detail::retain(node_);
+  }
+  Value(Value&& other) noexcept : node_(other.node_) { other.node_ = nullptr; }
+  Value& operator=(const Value& other) noexcept {
+    if (this == &other) return *this;
+    if (other.node_ != nullptr) detail::retain(other.node_);  // first: other may be held only by us
+    if (node_ != nullptr) detail::release(node_);
+    node_ = other.node_;
+    return *this;
+  }
+  Value& operator=(Value&& other) noexcept {
+    if (this != &other) {
+      if (node_ != nullptr) detail::release(node_);
+      node_ = other.node_;
+      other.node_ = nullptr;
+    }
+    return *this;
+  }
+  ~Value() {
+    if (node_ != nullptr) detail::release(node_);
+  }
 
   // The node's value and gradient, writable: `p.data() -= lr * p.grad(); p.grad() = 0;`
   double& data();

@@ -64,10 +64,12 @@ Value max_margin_loss(const std::vector<Value>& scores, const std::vector<double
 
 Value l2_penalty(const std::vector<Value>& params, double alpha) {
   if (params.empty()) return Value(0.0);
-  std::vector<Value> squares;
-  squares.reserve(params.size());
-  for (const Value& p : params) squares.push_back(p * p);
-  return sum(squares) * alpha;  // micrograd's alpha * sum(...) is Value.__rmul__: sum * alpha
+  // sum(p * p for p in params) as one fused node, 0 + p0*p0 + p1*p1 + ...: the same additions in the
+  // same order as micrograd's chain of Mul and Add nodes (0 + x is x for the square x >= 0, and a NaN
+  // stays NaN), and the same contributions g * p, twice, to each parameter. Bit for bit the same values
+  // and gradients, with two nodes instead of two per parameter.
+  const Value squares = Value::dot(0.0, params, params);
+  return squares * alpha;  // micrograd's alpha * sum(...) is Value.__rmul__: sum * alpha
 }
 
 Value svm_loss(const std::vector<Value>& scores, const std::vector<double>& labels,

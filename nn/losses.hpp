@@ -27,7 +27,8 @@ Value mse_loss(const std::vector<Value>& predictions, const std::vector<double>&
 // micrograd's max-margin loss: mean((1 + -y_i * score_i).relu()), labels +1/-1.
 Value max_margin_loss(const std::vector<Value>& scores, const std::vector<double>& labels);
 
-// micrograd's L2 regularisation: alpha * sum(p * p for p in params). 0 (a constant) if params is empty.
+// micrograd's L2 regularisation: alpha * sum(p * p for p in params), the sum as one Dot node (bit for bit
+// micrograd's chain of Mul and Add nodes). 0 (a constant) if params is empty.
 Value l2_penalty(const std::vector<Value>& params, double alpha);
 
 // micrograd's demo total loss: max_margin_loss + l2_penalty(params, alpha); just the data loss when

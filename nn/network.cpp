@@ -67,9 +67,15 @@ Value Neuron::operator()(const std::vector<Value>& x) const {
 Value Neuron::operator()(const std::vector<double>& x) const { return (*this)(to_values(x)); }
 
 std::vector<Value> Neuron::parameters() const {
-  std::vector<Value> params = w_;
-  params.push_back(b_);
+  std::vector<Value> params;
+  params.reserve(w_.size() + 1);
+  append_parameters(params);
   return params;
+}
+
+void Neuron::append_parameters(std::vector<Value>& params) const {
+  params.insert(params.end(), w_.begin(), w_.end());
+  params.push_back(b_);
 }
 
 std::string Neuron::to_string() const {
@@ -108,9 +114,8 @@ std::vector<Value> Layer::operator()(const std::vector<double>& x) const { retur
 
 std::vector<Value> Layer::parameters() const {
   std::vector<Value> params;
-  for (const Neuron& n : neurons_) {
-    for (const Value& p : n.parameters()) params.push_back(p);
-  }
+  params.reserve(neurons_.size() * (static_cast<std::size_t>(nin()) + 1));
+  for (const Neuron& n : neurons_) n.append_parameters(params);
   return params;
 }
 
@@ -157,7 +162,7 @@ std::vector<Value> MLP::parameters() const {
   std::vector<Value> params;
   params.reserve(num_parameters());
   for (const Layer& layer : layers_) {
-    for (const Value& p : layer.parameters()) params.push_back(p);
+    for (const Neuron& n : layer.neurons()) n.append_parameters(params);
   }
   return params;
 }

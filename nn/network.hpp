@@ -40,6 +40,8 @@ class Neuron : public Module {
 
   // w[0], ..., w[nin-1], b (micrograd's order).
   std::vector<Value> parameters() const override;
+  // The same, appended to params (Layer and MLP collect theirs without a vector per neuron).
+  void append_parameters(std::vector<Value>& params) const;
 
   const std::vector<Value>& weights() const { return w_; }
   const Value& bias() const { return b_; }

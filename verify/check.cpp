@@ -44,8 +44,8 @@ std::vector<NodeRow> make_rows(const std::vector<Value>& order) {
 }
 
 // Torch's chain rule applied to our numbers: each op's vjp computed by torch on our operand values
-// and our upstream gradient, summed into the operands in the order our backward sums them (nodes from
-// the root down, operands in slot order), so that the sums round the same way.
+// and our upstream gradient, summed into the operands in the order our backward sums them (nodes
+// newest first, operands in slot order), so that the sums round the same way.
 struct LocalNumbers {
   std::vector<double> value;
   std::vector<double> grad;

@@ -14,8 +14,10 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 
+#include "engine/graph.hpp"
 #include "engine/ops.hpp"
 
 namespace verigrad::verify {
@@ -111,11 +113,19 @@ TorchNumbers torch_mirror(const std::vector<Value>& order, double seed) {
   configure_torch();
   std::unordered_map<const void*, std::size_t> index;
   index.reserve(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) index.emplace(order[i].id(), i);
+  // Built in the order our nodes were created, so torch's sequence numbers follow ours: torch's engine
+  // then runs the nodes in the order our backward does (newest first) and sums a shared node's
+  // contributions in the same order, as it would for the same code written with torch tensors.
+  const std::vector<Value> build = creation_order(order.back());
+  if (build.size() != order.size() || index.size() != order.size()) {
+    throw std::invalid_argument("torch_mirror: order has " + std::to_string(order.size()) +
+                                " nodes, but its last node reaches " + std::to_string(build.size()));
+  }
   std::vector<torch::Tensor> tensors(order.size());
   std::vector<torch::Tensor> in;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const Value& v = order[i];
-    index.emplace(v.id(), i);
+  for (const Value& v : build) {
+    const std::size_t i = index.at(v.id());
     if (v.is_leaf()) {
       tensors[i] = leaf_tensor(v.data());
       continue;

@@ -19,8 +19,10 @@ struct TorchNumbers {
 
 // The whole graph rebuilt in LibTorch: every leaf a 0-dim float64 tensor with requires_grad, every
 // inner node the matching torch call (retain_grad so its gradient is kept), then one backward from the
-// last node of `order` with upstream gradient `seed`. `order` must be a topological order ending at
-// the root (verigrad::topological_order). No recursion: any depth works.
+// last node of `order` with upstream gradient `seed`. `order` must be the nodes the root reaches, in a
+// topological order ending at the root (verigrad::topological_order); the tensors are created in the
+// order our nodes were (verigrad::creation_order), so torch sums every gradient in our order.
+// No recursion: any depth works.
 TorchNumbers torch_mirror(const std::vector<Value>& order, double seed);
 
 // One op alone, evaluated by torch on *our* operand values (node.child(i).data()): its forward value

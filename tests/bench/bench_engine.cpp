@@ -1,14 +1,23 @@
 // verigrad's engine on issue 5's jobs, next to the floor: the same jobs written by hand in plain loops.
 //
-//   Floor/DemoStep     hand-written forward + backward + SGD for the demo MLP (no autograd)
+//   Floor/DemoStep     hand-written forward + backward + SGD for the demo MLP (no autograd), over
+//                      the demo's 100 steps from the initial weights
+//   Floor/DemoStepLate the same after 10^4 steps, when most samples have zero loss (and no backward)
 //   Engine/DemoStep    the same step with verigrad: build the loss graph, backward, SGD, free the graph
 //   Engine/Forward     building the graph only;  Engine/Backward  backward only (graph built untimed)
 //   Floor/Chain        y = tanh(y * a + b) and its derivative by hand
 //   Engine/Chain       the same chain as a graph: forward + backward + free, per op
 //   Engine/DeepChain   10^6 steps (3 * 10^6 nodes) in one graph
+//   Engine/UserDemoStep  the demo step as a user writes it in plain Values (the bit-exact test's loop)
+//   Goal/UserDemoStep  that step and the floor's, timed in alternating blocks in this process: the
+//                      counter `ratio` is the median of the blocks' engine / floor CPU-time ratios
+//   Goal/TrainStep     the same for nn::train's step (the goal: at least as fast as the user's loop)
+//   Goal/Chain         the same for the scalar chain (build + backward + free against the floor)
 #include <benchmark/benchmark.h>
 
-#include <array>
+#include <time.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +27,7 @@
 #include "engine/graph.hpp"
 #include "engine/node.hpp"
 #include "engine/value.hpp"
+#include "jobs.hpp"
 #include "nn/losses.hpp"
 #include "nn/network.hpp"
 #include "nn/optim.hpp"
@@ -32,118 +42,41 @@ using verigrad::Value;
 namespace nn = verigrad::nn;
 namespace bench = verigrad::bench;
 
-// ---- the floor: the demo MLP by hand ---------------------------------------------------------------
-
-struct FloorMLP {
-  static constexpr int H = bench::kHidden;
-  std::array<std::array<double, 2>, H> w1{};
-  std::array<double, H> b1{};
-  std::array<std::array<double, H>, H> w2{};
-  std::array<double, H> b2{};
-  std::array<double, H> w3{};
-  double b3 = 0.0;
-};
-
-// Initialised from the engine's MLP, so both do the same arithmetic on the same numbers.
-FloorMLP floor_from(const nn::MLP& model) {
-  FloorMLP m;
-  const auto& l = model.layers();
-  for (int j = 0; j < FloorMLP::H; ++j) {
-    const nn::Neuron& n1 = l[0].neurons()[static_cast<std::size_t>(j)];
-    for (int i = 0; i < 2; ++i) m.w1[j][i] = n1.weights()[static_cast<std::size_t>(i)].data();
-    m.b1[j] = n1.bias().data();
-    const nn::Neuron& n2 = l[1].neurons()[static_cast<std::size_t>(j)];
-    for (int i = 0; i < FloorMLP::H; ++i) m.w2[j][i] = n2.weights()[static_cast<std::size_t>(i)].data();
-    m.b2[j] = n2.bias().data();
-    m.w3[j] = l[2].neurons()[0].weights()[static_cast<std::size_t>(j)].data();
-  }
-  m.b3 = l[2].neurons()[0].bias().data();
-  return m;
-}
-
-template <typename F>
-void for_each_param(FloorMLP& m, FloorMLP& g, F f) {
-  for (int j = 0; j < FloorMLP::H; ++j) {
-    for (int i = 0; i < 2; ++i) f(m.w1[j][i], g.w1[j][i]);
-    f(m.b1[j], g.b1[j]);
-    for (int i = 0; i < FloorMLP::H; ++i) f(m.w2[j][i], g.w2[j][i]);
-    f(m.b2[j], g.b2[j]);
-    f(m.w3[j], g.w3[j]);
-  }
-  f(m.b3, g.b3);
-}
-
-// One full-batch step: loss = mean(relu(1 - y * score)) + alpha * sum(p^2), then p -= lr * dloss/dp.
-double floor_step(FloorMLP& m, const std::vector<std::vector<double>>& X, const std::vector<double>& y) {
-  constexpr int H = FloorMLP::H;
-  FloorMLP g;  // gradients, zeroed
-  const double inv_n = 1.0 / static_cast<double>(X.size());
-  double data_loss = 0.0;
-  for (std::size_t s = 0; s < X.size(); ++s) {
-    const double x0 = X[s][0];
-    const double x1 = X[s][1];
-    std::array<double, H> h1{};
-    std::array<double, H> h2{};
-    for (int j = 0; j < H; ++j) {
-      const double z = m.b1[j] + m.w1[j][0] * x0 + m.w1[j][1] * x1;
-      h1[j] = z <= 0.0 ? 0.0 : z;
-    }
-    for (int j = 0; j < H; ++j) {
-      double z = m.b2[j];
-      for (int i = 0; i < H; ++i) z += m.w2[j][i] * h1[i];
-      h2[j] = z <= 0.0 ? 0.0 : z;
-    }
-    double score = m.b3;
-    for (int i = 0; i < H; ++i) score += m.w3[i] * h2[i];
-    const double margin = score * -y[s] + 1.0;
-    if (margin <= 0.0) continue;  // relu: no loss, no gradient
-    data_loss += margin;
-    const double ds = -y[s] * inv_n;
-    g.b3 += ds;
-    std::array<double, H> d2{};
-    for (int i = 0; i < H; ++i) {
-      g.w3[i] += ds * h2[i];
-      d2[i] = h2[i] > 0.0 ? ds * m.w3[i] : 0.0;
-    }
-    std::array<double, H> d1{};
-    for (int j = 0; j < H; ++j) {
-      g.b2[j] += d2[j];
-      for (int i = 0; i < H; ++i) {
-        g.w2[j][i] += d2[j] * h1[i];
-        d1[i] += d2[j] * m.w2[j][i];
-      }
-    }
-    for (int j = 0; j < H; ++j) {
-      const double d = h1[j] > 0.0 ? d1[j] : 0.0;
-      g.b1[j] += d;
-      g.w1[j][0] += d * x0;
-      g.w1[j][1] += d * x1;
-    }
-  }
-  double l2 = 0.0;
-  for_each_param(m, g, [&](double& p, double& dp) {
-    l2 += p * p;
-    p -= bench::kLr * (dp + 2.0 * bench::kAlpha * p);
-  });
-  return data_loss * inv_n + bench::kAlpha * l2;
-}
-
-void BM_FloorDemoStep(benchmark::State& state) {
+// The floor trains as micrograd's demo does, 100 steps from the initial weights, then starts again
+// (the engine's cost does not depend on the weights; the floor's does: it skips the backward of a
+// sample with zero loss, and the longer it trains the more samples reach zero loss).
+void floor_demo_step(benchmark::State& state, int pretrain) {
   const nn::Dataset& data = bench::demo_data();
   const std::vector<double> labels = data.signed_labels();
   const nn::MLP model(2, {bench::kHidden, bench::kHidden, 1});
-  FloorMLP m = floor_from(model);
+  const bench::FloorMLP initial = bench::floor_from(model);
   // Same job: the floor's loss before its first update is the engine's loss on the same weights.
   const double ours = nn::compute_loss(model, data, nn::LossKind::Svm, bench::kAlpha).loss.data();
-  FloorMLP first = m;
-  const double floor = floor_step(first, data.X, labels);
+  bench::FloorMLP m = initial;
+  const double floor = bench::floor_step(m, data.X, labels);
   if (std::fabs(floor - ours) > 1e-12 * std::fabs(ours)) {
     state.SkipWithError("the floor's loss differs from the engine's: not the same job");
     return;
   }
-  for (auto _ : state) benchmark::DoNotOptimize(floor_step(m, data.X, labels));
+  m = initial;
+  for (int i = 0; i < pretrain; ++i) bench::floor_step(m, data.X, labels);
+  const bench::FloorMLP start = m;
+  int step = 0;
+  for (auto _ : state) {
+    if (pretrain == 0 && step++ == bench::kDemoSteps) {
+      m = start;
+      step = 1;
+    }
+    benchmark::DoNotOptimize(bench::floor_step(m, data.X, labels));
+  }
 }
+
+void BM_FloorDemoStep(benchmark::State& state) { floor_demo_step(state, 0); }
 BENCHMARK(BM_FloorDemoStep)->Name("Floor/DemoStep");
+
+// The floor after 10^4 steps, where most samples have zero loss: the cheapest it gets.
+void BM_FloorDemoStepLate(benchmark::State& state) { floor_demo_step(state, 10000); }
+BENCHMARK(BM_FloorDemoStepLate)->Name("Floor/DemoStepLate");
 
 // ---- the engine on the demo job --------------------------------------------------------------------
 
@@ -231,24 +164,7 @@ BENCHMARK(BM_EngineBackward)->Name("Engine/Backward");
 void BM_FloorChain(benchmark::State& state) {
   const auto steps = static_cast<std::size_t>(state.range(0));
   std::vector<double> ys(steps + 1);
-  for (auto _ : state) {
-    const double a = bench::kChainA;
-    const double b = bench::kChainB;
-    ys[0] = bench::kChainY0;
-    for (std::size_t i = 0; i < steps; ++i) ys[i + 1] = std::tanh(ys[i] * a + b);
-    double g = 1.0;
-    double ga = 0.0;
-    double gb = 0.0;
-    for (std::size_t i = steps; i > 0; --i) {
-      const double gz = g * (1.0 - ys[i] * ys[i]);
-      gb += gz;
-      ga += gz * ys[i - 1];
-      g = gz * a;
-    }
-    benchmark::DoNotOptimize(ga);
-    benchmark::DoNotOptimize(gb);
-    benchmark::DoNotOptimize(g);
-  }
+  for (auto _ : state) benchmark::DoNotOptimize(bench::floor_chain(ys, steps));
   const auto ops = static_cast<double>(3 * steps);
   state.counters["nodes"] = ops;
   state.counters["ns_per_node"] =
@@ -257,21 +173,11 @@ void BM_FloorChain(benchmark::State& state) {
 }
 BENCHMARK(BM_FloorChain)->Name("Floor/Chain")->Arg(1000);
 
-Value build_chain(const Value& a, const Value& b, std::size_t steps) {
-  Value y(bench::kChainY0);
-  for (std::size_t i = 0; i < steps; ++i) y = (y * a + b).tanh();
-  return y;
-}
-
 void chain(benchmark::State& state) {
   const auto steps = static_cast<std::size_t>(state.range(0));
   Value a(bench::kChainA);
   Value b(bench::kChainB);
-  for (auto _ : state) {
-    Value y = build_chain(a, b, steps);
-    y.backward();
-    benchmark::DoNotOptimize(a.grad());
-  }                                                 // freed here
+  for (auto _ : state) benchmark::DoNotOptimize(bench::engine_chain(a, b, steps));  // freed inside
   const auto ops = static_cast<double>(3 * steps);  // inner nodes (leaves a, b and y0 not counted)
   state.counters["nodes"] = ops;
   state.counters["ns_per_node"] =
@@ -284,6 +190,146 @@ BENCHMARK(BM_EngineChain)->Name("Engine/Chain")->Arg(1000);
 
 void BM_EngineDeepChain(benchmark::State& state) { chain(state); }
 BENCHMARK(BM_EngineDeepChain)->Name("Engine/DeepChain")->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+// ---- the goals: ratios to the floor, measured in alternating blocks ---------------------------------
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+template <typename F>
+double cpu_seconds(F&& f) {
+  const double start = thread_cpu_seconds();
+  f();
+  return thread_cpu_seconds() - start;
+}
+
+// Each iteration times a block of the floor, then the same block of the engine, on the same machine
+// state: `ratio` is the median of the blocks' engine / floor ratios (robust to a neighbour's burst),
+// floor_us and engine_us the mean CPU time of one job.
+struct Blocks {
+  std::vector<double> ratios;
+  double floor_s = 0.0;
+  double engine_s = 0.0;
+  double jobs = 0.0;
+
+  void add(double floor, double engine, int jobs_per_block) {
+    ratios.push_back(engine / floor);
+    floor_s += floor;
+    engine_s += engine;
+    jobs += jobs_per_block;
+  }
+  void report(benchmark::State& state) {
+    std::sort(ratios.begin(), ratios.end());
+    state.counters["ratio"] = ratios.empty() ? 0.0 : ratios[ratios.size() / 2];
+    state.counters["floor_us"] = 1e6 * floor_s / jobs;
+    state.counters["engine_us"] = 1e6 * engine_s / jobs;
+  }
+};
+
+// The demo step against the floor, both training the same weights in lockstep from the initial model;
+// every 100 steps (micrograd's demo length) both start again, so the floor's share of samples with
+// zero loss (it skips their backward) stays that of the demo. `engine_block(model, params, steps)`
+// runs that many steps of the engine's version.
+template <typename EngineBlock>
+void goal_demo_step(benchmark::State& state, EngineBlock engine_block) {
+  constexpr int kBlock = 5;
+  const nn::Dataset& data = bench::demo_data();
+  const std::vector<double> labels = data.signed_labels();
+  nn::MLP model(2, {bench::kHidden, bench::kHidden, 1});
+  std::vector<Value> params = model.parameters();
+  std::vector<double> initial;
+  initial.reserve(params.size());
+  for (const Value& p : params) initial.push_back(p.data());
+  const bench::FloorMLP floor_initial = bench::floor_from(model);
+  bench::FloorMLP floor = floor_initial;
+  auto restart = [&] {
+    floor = floor_initial;
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].data() = initial[i];
+  };
+  {  // same job: one step of each leaves the same weights
+    engine_block(model, params, 1);
+    bench::floor_step(floor, data.X, labels);
+    const bench::FloorMLP ours = bench::floor_from(model);
+    if (std::fabs(ours.b3 - floor.b3) > 1e-12 || std::fabs(ours.w3[0] - floor.w3[0]) > 1e-12) {
+      state.SkipWithError("the floor's step differs from the engine's: not the same job");
+      return;
+    }
+    restart();
+  }
+  Blocks blocks;
+  int step = 0;
+  for (auto _ : state) {
+    if (step == bench::kDemoSteps) {
+      restart();
+      step = 0;
+    }
+    const double f = cpu_seconds([&] {
+      for (int i = 0; i < kBlock; ++i) benchmark::DoNotOptimize(bench::floor_step(floor, data.X, labels));
+    });
+    const double e = cpu_seconds([&] { engine_block(model, params, kBlock); });
+    step += kBlock;
+    blocks.add(f, e, kBlock);
+  }
+  blocks.report(state);
+}
+
+// A user's own loop in plain Values (the README tour's; tests/nn/bit_exact_test.cpp pins it).
+void BM_GoalUserDemoStep(benchmark::State& state) {
+  const nn::Dataset& data = bench::demo_data();
+  const std::vector<double> labels = data.signed_labels();
+  goal_demo_step(state, [&](nn::MLP& model, std::vector<Value>& params, int steps) {
+    for (int i = 0; i < steps; ++i)
+      benchmark::DoNotOptimize(bench::user_demo_step(model, params, data, labels));
+  });
+}
+BENCHMARK(BM_GoalUserDemoStep)->Name("Goal/UserDemoStep");
+
+// nn::train itself (compute_loss, zero_grad, backward, SGD's step), `steps` steps per call.
+void BM_GoalTrainStep(benchmark::State& state) {
+  const nn::Dataset& data = bench::demo_data();
+  goal_demo_step(state, [&](nn::MLP& model, std::vector<Value>& params, int steps) {
+    nn::SGDOptions so;
+    so.lr = bench::kLr;
+    nn::SGD opt(params, so);
+    benchmark::DoNotOptimize(nn::train(model, data, nn::LossKind::Svm, opt, steps).loss);
+  });
+}
+BENCHMARK(BM_GoalTrainStep)->Name("Goal/TrainStep");
+
+// The scalar chain (1000 steps, build + backward + free) against the same arithmetic by hand.
+void BM_GoalChain(benchmark::State& state) {
+  constexpr int kBlock = 10;
+  const auto steps = static_cast<std::size_t>(state.range(0));
+  std::vector<double> ys(steps + 1);
+  Value a(bench::kChainA);
+  Value b(bench::kChainB);
+  Blocks blocks;
+  for (auto _ : state) {
+    const double f = cpu_seconds([&] {
+      for (int i = 0; i < kBlock; ++i) benchmark::DoNotOptimize(bench::floor_chain(ys, steps));
+    });
+    const double e = cpu_seconds([&] {
+      for (int i = 0; i < kBlock; ++i) benchmark::DoNotOptimize(bench::engine_chain(a, b, steps));
+    });
+    blocks.add(f, e, kBlock);
+  }
+  blocks.report(state);
+  state.counters["engine_ns_per_op"] = state.counters["engine_us"] * 1e3 / static_cast<double>(3 * steps);
+}
+BENCHMARK(BM_GoalChain)->Name("Goal/Chain")->Arg(1000);
+
+// The user's loop alone, for the table (Google Benchmark's own timing).
+void BM_EngineUserDemoStep(benchmark::State& state) {
+  const nn::Dataset& data = bench::demo_data();
+  const std::vector<double> labels = data.signed_labels();
+  nn::MLP model(2, {bench::kHidden, bench::kHidden, 1});
+  std::vector<Value> params = model.parameters();
+  for (auto _ : state) benchmark::DoNotOptimize(bench::user_demo_step(model, params, data, labels));
+}
+BENCHMARK(BM_EngineUserDemoStep)->Name("Engine/UserDemoStep");
 
 }  // namespace
 // NOLINTEND(clang-analyzer-deadcode.DeadStores)

@@ -4,16 +4,22 @@
 //                                time to build, to run backward and to free; peak RSS
 //   bench_memory train [steps]   the demo job for `steps` SGD steps (default 10^4): RSS and live nodes
 //                                after the first 100 steps and at the end (flat means no growth)
+//   bench_memory garbage [steps] the demo step as a user's loop with `loss` declared outside the loop
+//                                and rebound each step, so each step's graph is garbage under the
+//                                next: RSS, regions in use and live nodes after 100 steps and at the end
 //
 // Prints one JSON object on stdout, read by scripts/bench.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "common.hpp"
+#include "engine/graph.hpp"
 #include "engine/node.hpp"
 #include "engine/value.hpp"
 #include "nn/network.hpp"
@@ -41,7 +47,9 @@ int deep(long nodes) {
   auto start = Clock::now();
   double build_s = 0.0;
   double backward_s = 0.0;
+  double collect_s = 0.0;
   double grad_a = 0.0;
+  std::size_t live = 0;
   {
     Value y(bench::kChainY0);
     for (long i = 0; i < steps; ++i) y = (y * a + b).tanh();
@@ -51,13 +59,17 @@ int deep(long nodes) {
     backward_s = seconds_since(start);
     grad_a = a.grad();
     start = Clock::now();
+    live = verigrad::detail::live_nodes();  // a full mark sweep over the arena
+    collect_s = seconds_since(start);
+    start = Clock::now();
   }
   const double free_s = seconds_since(start);
   const std::size_t peak = bench::peak_rss_bytes();
   std::printf(
-      "{\"mode\": \"deep\", \"nodes\": %ld, \"build_s\": %.4f, \"backward_s\": %.4f, \"free_s\": %.4f, "
-      "\"peak_rss_mib\": %.1f, \"rss_before_mib\": %.1f, \"bytes_per_node\": %.1f, \"grad_a\": %.17g}\n",
-      3 * steps, build_s, backward_s, free_s, mib(peak), mib(rss_before),
+      "{\"mode\": \"deep\", \"nodes\": %ld, \"build_s\": %.4f, \"backward_s\": %.4f, \"collect_s\": %.4f, "
+      "\"free_s\": %.4f, \"live_nodes\": %zu, \"peak_rss_mib\": %.1f, \"rss_before_mib\": %.1f, "
+      "\"bytes_per_node\": %.1f, \"grad_a\": %.17g}\n",
+      3 * steps, build_s, backward_s, collect_s, free_s, live, mib(peak), mib(rss_before),
       static_cast<double>(peak - rss_before) / static_cast<double>(3 * steps), grad_a);
   return 0;
 }
@@ -96,12 +108,53 @@ int train(int steps) {
   return 0;
 }
 
+// The demo step written by a user with `loss` outside the loop: the previous step's graph stays
+// under the new one until a collection finds it unreachable.
+int garbage(int steps) {
+  const nn::Dataset& data = bench::demo_data();
+  const std::vector<double> y = data.signed_labels();
+  nn::MLP model(2, {bench::kHidden, bench::kHidden, 1});
+  std::vector<Value> params = model.parameters();
+  Value loss;
+  std::size_t rss_100 = 0;
+  std::size_t regions_100 = 0;
+  std::size_t most_regions = 0;
+  const auto start = Clock::now();
+  for (int step = 0; step < steps; ++step) {
+    Value data_loss = 0.0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const Value score = model(data.X[i])[0];
+      data_loss = data_loss + (1.0 + -y[i] * score).relu();
+    }
+    Value reg = 0.0;
+    for (const Value& p : params) reg = reg + p * p;
+    loss = data_loss * (1.0 / static_cast<double>(data.size())) + bench::kAlpha * reg;
+    model.zero_grad();
+    loss.backward();
+    for (Value& p : params) p.data() -= bench::kLr * p.grad();
+    most_regions = std::max(most_regions, verigrad::detail::regions_in_use());
+    if (step == 99) {
+      rss_100 = bench::current_rss_bytes();
+      regions_100 = verigrad::detail::regions_in_use();
+    }
+  }
+  const double s = seconds_since(start);
+  std::printf(
+      "{\"mode\": \"garbage\", \"steps\": %d, \"rss_100_mib\": %.2f, \"rss_end_mib\": %.2f, "
+      "\"regions_100\": %zu, \"regions_end\": %zu, \"most_regions\": %zu, \"live_nodes_end\": %zu, "
+      "\"graph_nodes\": %zu, \"us_per_step\": %.2f}\n",
+      steps, mib(rss_100), mib(bench::current_rss_bytes()), regions_100, verigrad::detail::regions_in_use(),
+      most_regions, verigrad::detail::live_nodes(), verigrad::node_count(loss), 1e6 * s / steps);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "deep") return deep(argc > 2 ? std::atol(argv[2]) : 10'000'000L);
   if (mode == "train") return train(argc > 2 ? std::atoi(argv[2]) : 10'000);
-  std::fprintf(stderr, "usage: bench_memory deep [nodes] | train [steps]\n");
+  if (mode == "garbage") return garbage(argc > 2 ? std::atoi(argv[2]) : 10'000);
+  std::fprintf(stderr, "usage: bench_memory deep [nodes] | train [steps] | garbage [steps]\n");
   return 2;
 }

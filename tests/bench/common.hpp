@@ -20,6 +20,7 @@ inline constexpr unsigned kSeed = 1337;
 inline constexpr double kAlpha = 1e-4;
 inline constexpr double kLr = 0.01;
 inline constexpr int kHidden = 16;
+inline constexpr int kDemoSteps = 100;  // micrograd's demo trains this long; the floor then restarts
 
 inline const nn::Dataset& demo_data() {
   static const nn::Dataset data = nn::make_moons(kSamples, kNoise, kSeed);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nn/mlp.hpp"
+#include "tests/bench/jobs.hpp"
 
 namespace verigrad::nn {
 namespace {
@@ -60,26 +61,14 @@ TEST(BitExact, OpByOpDemoParameterHashAfter300Steps) {
 }
 
 // The demo job as a user writes it with plain Values (micrograd's demo notebook): the max-margin loss
-// summed sample by sample, reg = reg + p * p over the parameters, zero_grad, backward, update.
+// summed sample by sample, reg = reg + p * p over the parameters, zero_grad, backward, update. The loop
+// is tests/bench/jobs.hpp's user_demo_step, so the benchmark times exactly what this pins.
 TEST(BitExact, UsersOwnLoopParameterHashAfter300Steps) {
   const Dataset data = make_moons(100, 0.1, 1337);
   MLP model(2, {16, 16, 1});
   const std::vector<double> y = data.signed_labels();
   std::vector<Value> params = model.parameters();
-  for (int step = 0; step < 300; ++step) {
-    Value data_loss = 0.0;
-    for (std::size_t i = 0; i < data.size(); ++i) {
-      const Value score = model(data.X[i])[0];
-      data_loss = data_loss + (1.0 + -y[i] * score).relu();
-    }
-    data_loss = data_loss * (1.0 / static_cast<double>(data.size()));
-    Value reg = 0.0;
-    for (const Value& p : params) reg = reg + p * p;
-    Value total = data_loss + 1e-4 * reg;
-    model.zero_grad();
-    total.backward();
-    for (Value& p : params) p.data() -= 0.01 * p.grad();
-  }
+  for (int step = 0; step < 300; ++step) bench::user_demo_step(model, params, data, y);
   EXPECT_EQ(hex(parameter_hash(model)), "62a3791db1711bb2");  // nn::train builds the same loss
 }
 

@@ -1,7 +1,11 @@
 // Losses worked by hand: value and gradient, stability at +-1000, exact gradient at logit 0.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -50,6 +54,34 @@ TEST(Losses, L2PenaltyAndSvmLossByHand) {
   EXPECT_DOUBLE_EQ(s[0].grad(), -1.0);
   EXPECT_DOUBLE_EQ(params[1].grad(), -2.0);
   EXPECT_DOUBLE_EQ(svm_loss(s, {1.0}).data(), 0.5);
+}
+
+// l2_penalty sums its squares in one Dot node; micrograd's version is a chain of Mul and Add nodes.
+// Both give the same bits, value and gradients, for every kind of parameter value and upstream grad.
+TEST(Losses, L2PenaltyIsBitForBitMicrogradsChain) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> values = {0.0, -0.0, 1e-300, -3.5, 1e154, 7.0, std::nan(""), -inf, 0.1, -0.7};
+  for (int rotation = 0; rotation < static_cast<int>(values.size()); ++rotation) {  // each value first once
+    std::rotate(values.begin(), values.begin() + 1, values.end());
+    for (const double seed : {1.0, -2.5, 0.0, -0.0, 1e300}) {
+      std::vector<Value> p = leaves(values), q = leaves(values);
+      Value fused = l2_penalty(p, 1e-4);
+      Value chain = q[0] * q[0];
+      for (std::size_t i = 1; i < q.size(); ++i) chain = chain + q[i] * q[i];
+      chain = chain * 1e-4;
+      fused.backward(seed);
+      chain.backward(seed);
+      auto bits = [](double x) {
+        std::uint64_t b = 0;
+        std::memcpy(&b, &x, sizeof b);
+        return b;
+      };
+      EXPECT_EQ(bits(fused.data()), bits(chain.data()));
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        EXPECT_EQ(bits(p[i].grad()), bits(q[i].grad())) << "parameter " << i << ", seed " << seed;
+      }
+    }
+  }
 }
 
 TEST(Losses, BinaryCrossEntropyByHand) {
@@ -208,10 +240,20 @@ TEST(Losses, L2PenaltyIsMicrogradsSumOfProducts) {
   int differ = 0;
   for (double pv : {0.113, 0.213, 0.313, 0.413, 0.7}) {
     for (double c : {2.3, -0.9, 0.7, 0.3}) {
+      // The penalty is created before the linear term, as in a training step (data loss, then L2):
+      // backward runs newest first, so p's gradient sums c first and then the penalty's share, where
+      // p * p's two halves round differently from p ** 2's one product. (Named temporaries: the order
+      // in which C++ evaluates the operands of + is unspecified.)
       Value p(pv), q(pv), r(pv);
-      (l2_penalty({p}, 0.5) + p * c).backward();
-      ((q * q) * 0.5 + q * c).backward();
-      (r.pow(2.0) * 0.5 + r * c).backward();
+      const Value p_pen = l2_penalty({p}, 0.5);
+      const Value p_lin = p * c;
+      (p_pen + p_lin).backward();
+      const Value q_pen = (q * q) * 0.5;
+      const Value q_lin = q * c;
+      (q_pen + q_lin).backward();
+      const Value r_pen = r.pow(2.0) * 0.5;
+      const Value r_lin = r * c;
+      (r_pen + r_lin).backward();
       EXPECT_EQ(p.grad(), q.grad()) << pv << " " << c;
       differ += r.grad() != q.grad() ? 1 : 0;
     }

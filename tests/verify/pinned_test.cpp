@@ -201,5 +201,21 @@ TEST(Pinned, CheckLeavesGradsAsTheyWere) {
   EXPECT_EQ(z.grad(), 0.0);
 }
 
+// A node with several users receives their contributions newest user first, as torch's engine runs
+// nodes by decreasing sequence number. The three contributions make the order visible: 1 + 2^53 rounds
+// back to 2^53, so (2^53 + 1) - 2^53 = 0 but (-2^53 + 2^53) + 1 = 1. The users are created u1, u2, u3,
+// and a depth-first order from the root would visit u3 first (and sum u2, u1, u3: 0).
+TEST(Pinned, SharedNodeSumsItsContributionsNewestUserFirstAsTorchDoes) {
+  const double big = std::ldexp(1.0, 53);
+  Value x(1.0, "x");
+  Value u1 = x * 1.0;
+  Value u2 = x * big;
+  Value u3 = x * -big;
+  Value root = u3 + (u1 + u2);
+  const Report r = check(root);
+  EXPECT_TRUE(r.exact()) << r;
+  expect_both(row_of(r, x).grad, 1.0, "grad");
+}
+
 }  // namespace
 }  // namespace verigrad::verify
