@@ -131,10 +131,15 @@ namespace {
 using detail::Access;
 using detail::Node;
 
-// Handles to every node in topological order. The shared buffer is copied out first, so callers may
-// traverse again while they hold the result.
+// Handles to every node reachable from root, in the order they were created (oldest first): a
+// topological order, and the one backward runs in reverse. Listing nodes in creation order is what lets a
+// printed program rebuild the graph in the same order, so its gradients come out bit for bit the same
+// (a node with several users sums their contributions newest first). The shared buffer is copied out
+// first, so callers may traverse again while they hold the result.
 std::vector<Value> ordered_values(const Value& root) {
   std::vector<Node*>& order = detail::topological_order(Access::node(root));
+  std::sort(order.begin(), order.end(),
+            [](const Node* x, const Node* y) { return detail::creation_rank(x) < detail::creation_rank(y); });
   std::vector<Value> values;
   values.reserve(order.size());
   for (Node* n : order) values.push_back(Access::handle(n));
@@ -176,14 +181,6 @@ std::size_t node_count(const Value& root) {
 }
 
 std::vector<Value> topological_order(const Value& root) { return ordered_values(root); }
-
-std::vector<Value> creation_order(const Value& root) {
-  std::vector<Value> nodes = ordered_values(root);
-  std::stable_sort(nodes.begin(), nodes.end(), [](const Value& x, const Value& y) {
-    return detail::creation_rank(Access::node(x)) < detail::creation_rank(Access::node(y));
-  });
-  return nodes;
-}
 
 std::string format_fixed4(double x) {
   char buf[64];

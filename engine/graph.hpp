@@ -15,14 +15,11 @@ namespace verigrad {
 // Distinct nodes reachable from root, root included.
 std::size_t node_count(const Value& root);
 
-// Those nodes with every operand before the nodes that use it; root is last. The order of an
-// operand-first depth-first search, operands in index order (what the program printer lists).
+// Those nodes in the order they were created, oldest first: every operand before the nodes that use
+// it, root last. backward() runs the inner nodes in reverse of this order, as PyTorch's engine runs
+// nodes by decreasing sequence number; a graph rebuilt in this order (in torch, or from to_program's
+// text) sums every gradient as ours does.
 std::vector<Value> topological_order(const Value& root);
-
-// The same nodes in the order they were created, oldest first (also a topological order, root last).
-// backward() runs the inner nodes in reverse of this order, as PyTorch's engine runs nodes by
-// decreasing sequence number: a graph rebuilt in torch in this order sums every gradient as ours does.
-std::vector<Value> creation_order(const Value& root);
 
 struct DotOptions {
   std::string rankdir = "LR";

@@ -117,7 +117,7 @@ TorchNumbers torch_mirror(const std::vector<Value>& order, double seed) {
   // Built in the order our nodes were created, so torch's sequence numbers follow ours: torch's engine
   // then runs the nodes in the order our backward does (newest first) and sums a shared node's
   // contributions in the same order, as it would for the same code written with torch tensors.
-  const std::vector<Value> build = creation_order(order.back());
+  const std::vector<Value> build = topological_order(order.back());  // creation order
   if (build.size() != order.size() || index.size() != order.size()) {
     throw std::invalid_argument("torch_mirror: order has " + std::to_string(order.size()) +
                                 " nodes, but its last node reaches " + std::to_string(build.size()));

@@ -20,8 +20,8 @@ struct TorchNumbers {
 // The whole graph rebuilt in LibTorch: every leaf a 0-dim float64 tensor with requires_grad, every
 // inner node the matching torch call (retain_grad so its gradient is kept), then one backward from the
 // last node of `order` with upstream gradient `seed`. `order` must be the nodes the root reaches, in a
-// topological order ending at the root (verigrad::topological_order); the tensors are created in the
-// order our nodes were (verigrad::creation_order), so torch sums every gradient in our order.
+// topological order ending at the root; the tensors are created in the order our nodes were
+// (verigrad::topological_order, which is creation order), so torch sums every gradient in our order.
 // No recursion: any depth works.
 TorchNumbers torch_mirror(const std::vector<Value>& order, double seed);
 

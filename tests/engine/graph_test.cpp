@@ -63,9 +63,15 @@ TEST(Graph, DotEscapesRecordCharactersAndMarksHighlights) {
   EXPECT_NE(dot.find("color=red"), std::string::npos);
 }
 
+// One statement per node, in the order the nodes were created (named temporaries: C++ leaves the order
+// in which an operator's operands are evaluated unspecified).
 TEST(Graph, ProgramListsOneAssignmentPerNode) {
   Value a(-4.0, "a"), b(2.0, "b");
-  Value g = (a * b + b.pow(3)).tanh() - a / 2.0;
+  const Value ab = a * b;
+  const Value b3 = b.pow(3);
+  const Value t = (ab + b3).tanh();
+  const Value half = a / 2.0;
+  Value g = t - half;
   EXPECT_EQ(to_program(g),
             "a = -4.0\n"
             "b = 2.0\n"
@@ -81,7 +87,7 @@ TEST(Graph, ProgramListsOneAssignmentPerNode) {
 TEST(Graph, ProgramNamesAreUniqueEvenWhenLabelsClash) {
   Value a(1.0, "t1"), b(2.0, "t1"), c(3.0, "not a name");
   const std::string program = to_program(a + b + c);
-  EXPECT_EQ(program, "t1 = 1.0\nx1 = 2.0\nt2 = t1 + x1\nx2 = 3.0\nt3 = t2 + x2\n");
+  EXPECT_EQ(program, "t1 = 1.0\nx1 = 2.0\nx2 = 3.0\nt2 = t1 + x1\nt3 = t2 + x2\n");
 }
 
 // c = a * b: records n0 (a), n1 (b), n2 (c); the op node n2_op; edges a -> op, b -> op, op -> c.
@@ -104,7 +110,7 @@ TEST(Graph, LeavesKeepTheirLabelsBeforeInnerNodes) {
 
 TEST(Graph, LabelsThatAreNotIdentifiersAreNotNames) {
   Value a(1.0, "2b"), b(2.0, "_ok"), c(3.0, "a-b");
-  EXPECT_EQ(to_program(a + b + c), "x1 = 1.0\n_ok = 2.0\nt1 = x1 + _ok\nx2 = 3.0\nt2 = t1 + x2\n");
+  EXPECT_EQ(to_program(a + b + c), "x1 = 1.0\n_ok = 2.0\nx2 = 3.0\nt1 = x1 + _ok\nt2 = t1 + x2\n");
 }
 
 TEST(Graph, FormatDoubleRoundTripsWithFewestDigits) {

@@ -31,7 +31,8 @@ TEST(Report, MicrogradExampleMatchesExactly) {
 
 TEST(Report, TableAndJsonNameEveryNode) {
   Value x(0.5, "x"), y(-2.0, "y");
-  Value z = (x * y).tanh() + x.pow(2);
+  const Value t = (x * y).tanh();  // named: nodes are listed in creation order
+  Value z = t + x.pow(2);
   const Report r = check(z);
   const std::string table = r.to_table();
   EXPECT_NE(table.find("t1 = x * y"), std::string::npos) << table;
