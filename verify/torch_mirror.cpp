@@ -162,6 +162,35 @@ std::vector<double> torch_vjp_spread(const Value& node, double upstream, double 
   return torch_vjp_spread(node.op(), exponent_of(node), operand_values(node), node.data(), upstream, ulps);
 }
 
+namespace {
+
+// The operand values, moved from x, at which torch's output of the op reaches `ours` (our output, within
+// `ulps` ulps of torch's but not equal: tanh near saturation), trying each operand in turn by doubling
+// steps of at most max(1, |x|) / 16 both ways; one entry per operand that gets there.
+std::vector<std::vector<double>> where_output_reaches(Op op, double k, const std::vector<double>& x,
+                                                      double base, double ours, double ulps) {
+  std::vector<std::vector<double>> points;
+  if (ours == base || !std::isfinite(ours) || !ulp_distance_small(ours, base, ulps)) return points;
+  for (std::size_t m = 0; m < x.size(); ++m) {
+    if (!std::isfinite(x[m])) continue;
+    const double cap = std::fmax(1.0, std::fabs(x[m])) / 16.0;
+    for (double sign : {-1.0, 1.0}) {
+      for (double step = ulp_of(x[m]); step <= cap; step *= 2.0) {
+        std::vector<double> moved = x;
+        moved[m] += sign * step;
+        const double value = local_op(op, k, moved, 1.0).value;
+        if ((value - base) * (ours - base) >= (ours - base) * (ours - base)) {
+          points.push_back(std::move(moved));
+          break;
+        }
+      }
+    }
+  }
+  return points;
+}
+
+}  // namespace
+
 std::vector<double> torch_vjp_spread(Op op, double k, const std::vector<double>& x, double ours,
                                      double upstream, double ulps) {
   configure_torch();
@@ -176,7 +205,6 @@ std::vector<double> torch_vjp_spread(Op op, double k, const std::vector<double>&
       const double d = std::fabs(near.vjp[j] - base.vjp[j]);
       if (std::isfinite(d)) spread[j] = std::fmax(spread[j], d);
     }
-    return near.value;
   };
   for (std::size_t m = 0; m < x.size(); ++m) {
     if (!std::isfinite(x[m])) continue;
@@ -188,24 +216,23 @@ std::vector<double> torch_vjp_spread(Op op, double k, const std::vector<double>&
         widen(moved);
       }
     }
-    // Our output and torch's differ by rounding (tanh(19.02): glibc 1 - 2^-53, SLEEF 1.0, where torch's
-    // derivative is exactly 0): also take torch's gradient where torch's own output reaches ours,
-    // moving the operand by doubling steps of at most max(1, |x|) / 16.
-    if (ours == base.value || !std::isfinite(ours) || !ulp_distance_small(ours, base.value, ulps)) continue;
-    const double cap = std::fmax(1.0, std::fabs(x[m])) / 16.0;
-    for (double sign : {-1.0, 1.0}) {
-      for (double step = ulp_of(x[m]); step <= cap; step *= 2.0) {
-        std::vector<double> moved = x;
-        moved[m] += sign * step;
-        const LocalOp near = local_op(op, k, moved, upstream);
-        if ((near.value - base.value) * (ours - base.value) >= (ours - base.value) * (ours - base.value)) {
-          widen(moved);
-          break;
-        }
-      }
-    }
   }
+  // Our output and torch's differ by rounding (tanh(19.02): glibc 1 - 2^-53, SLEEF 1.0, where torch's
+  // derivative is exactly 0): also take torch's gradient where torch's own output reaches ours.
+  for (const std::vector<double>& moved : where_output_reaches(op, k, x, base.value, ours, ulps))
+    widen(moved);
   return spread;
+}
+
+std::vector<std::vector<double>> torch_vjp_where_output_reaches(Op op, double k, const std::vector<double>& x,
+                                                                double ours, double upstream, double ulps) {
+  configure_torch();
+  std::vector<std::vector<double>> vjps;
+  if (op == Op::Leaf) return vjps;
+  const double base = local_op(op, k, x, 1.0).value;
+  for (const std::vector<double>& moved : where_output_reaches(op, k, x, base, ours, ulps))
+    vjps.push_back(local_op(op, k, moved, upstream).vjp);
+  return vjps;
 }
 
 std::string torch_convention(const Value& node) {

@@ -50,6 +50,15 @@ std::vector<double> torch_vjp_spread(const Value& node, double upstream, double 
 std::vector<double> torch_vjp_spread(Op op, double k, const std::vector<double>& operands, double ours,
                                      double upstream, double ulps);
 
+// Torch's vjp (per slot) at each point where torch's own output reaches `ours`, when our output and
+// torch's differ by at most `ulps` ulps (else none). Unlike the spread, these may be infinite or NaN:
+// an infinite upstream gradient times tanh's derivative is inf where torch's tanh is 1 - 2^-53 (ours)
+// and NaN where it is 1.0 (torch's own), so only the gradient itself, not a distance, can say that
+// ours is what torch computes from our output.
+std::vector<std::vector<double>> torch_vjp_where_output_reaches(Op op, double k,
+                                                                const std::vector<double>& operands,
+                                                                double ours, double upstream, double ulps);
+
 // A documented difference between torch's convention and ours at this node's operand values, or ""
 // (see the table at the top of torch_mirror.cpp).
 std::string torch_convention(const Value& node);

@@ -70,6 +70,25 @@ TEST(Pinned, TanhNearSaturationIsRoundingNotAMismatch) {
   EXPECT_GT(rounding, 0) << "no point in [17, 20) where glibc and torch round tanh differently";
 }
 
+// The same rounding with an infinite upstream gradient (found by bench_agreement in 10^5 random
+// graphs): d/du of (tanh(u) + c) ** big is inf * (1 - out^2), inf with glibc's 1 - 2^-53 and NaN with
+// torch's 1.0. A distance cannot measure that; torch's own gradient where its output reaches ours can.
+TEST(Pinned, InfiniteGradientThroughSaturatedTanhIsRounding) {
+  Value u(18.742233554383155, "u");
+  Value exponent(17155.811576448035, "e");
+  const Value t = u.tanh();
+  ASSERT_LT(t.data(), 1.0) << "glibc's tanh no longer rounds below 1 here: the case needs a new point";
+  const Value s = t + 11.359503496857549;
+  const Value z = s.pow(exponent);
+  const Report r = check(z);
+  const NodeRow& row = r.rows.front();  // u, the first node created
+  ASSERT_EQ(row.name, "u");
+  EXPECT_TRUE(std::isinf(row.grad.ours)) << r;
+  EXPECT_TRUE(std::isnan(row.grad.torch)) << r;  // torch's tanh is 1.0 here: inf * 0
+  EXPECT_EQ(row.grad.verdict, Verdict::Rounding) << r;
+  EXPECT_TRUE(r.matches()) << r;
+}
+
 // gradcheck's step: eps * max(1, |x|).
 TEST(FiniteDifferences, StepIsGradchecksScaledToTheLeaf) {
   for (double x : {0.5, 3.0, -250.0}) {
