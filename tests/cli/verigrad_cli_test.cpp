@@ -234,6 +234,16 @@ TEST(CliGrad, ManualBackpropJson) {
   EXPECT_FALSE(nlohmann::json::parse(r.out).contains("manual"));
 }
 
+// With gradients set by hand, the first table says whose numbers it holds (verigrad's backward, not the
+// program's); without manual steps there is nothing to tell apart and no such line.
+TEST(CliGrad, ManualProgramsSayWhoseBackwardTheFirstTableShows) {
+  const std::string heading = "verigrad's own backward() of your graph";
+  Result r = verigrad("grad -f " + fixture("tests/cli/lecture/manual_wrong.py"));
+  EXPECT_LT(r.out.find(heading), r.out.find("your gradients")) << r.out;
+  r = verigrad("grad -f " + fixture("tests/cli/lecture/neuron.py"));
+  EXPECT_EQ(r.out.find(heading), std::string::npos) << r.out;
+}
+
 // The rule for the first wrong gradient, written out for other ops and for a node used twice.
 TEST(CliGrad, ManualRuleForEachKindOfUse) {
   const std::pair<const char*, const char*> cases[] = {

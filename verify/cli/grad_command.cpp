@@ -269,6 +269,9 @@ int run_grad(const GradOptions& o) {
     std::cout << j.dump(2) << "\n";
   } else {
     if (!program.printed.empty()) std::cout << program.printed << "\n";
+    // With gradients set by hand, "ours" could be read as "yours": say whose numbers the first table holds.
+    if (manual)
+      std::cout << "verigrad's own backward() of your graph, beside LibTorch's and finite differences':\n";
     print_table(lines);
     if (manual) {
       std::cout << "\n";
