@@ -6,7 +6,7 @@
 
 #include "engine/graph.hpp"
 #include "verify/compare.hpp"
-#include "verify/expr/micrograd.hpp"
+#include "verify/torch_mirror.hpp"
 
 namespace verigrad::verify {
 
@@ -25,7 +25,9 @@ bool right(double yours, const NodeRow& row) {
 }
 
 // "d = e + c, so dL/dc = dL/dd * 1 = -2 * 1 = -2": the chain rule into row `i` from every node that
-// uses it, with torch's gradients for those nodes and the op table's local derivatives.
+// uses it, with torch's gradients for those nodes and torch's local derivatives at the program's
+// numbers (never our op table's: the rule is what the program should have computed, whatever our
+// engine computes).
 std::string rule_for(std::size_t i, const std::vector<NodeRow>& rows, const std::vector<Value>& order,
                      const std::string& output) {
   const std::string d = "d" + output + "/d";
@@ -37,7 +39,7 @@ std::string rule_for(std::size_t i, const std::vector<NodeRow>& rows, const std:
     for (std::size_t slot = 0; slot < rows[j].operands.size(); ++slot) {
       if (rows[j].operands[slot] != i) continue;
       uses = true;
-      const double local = local_contribution(order[j], slot, 1.0);
+      const double local = torch_local(order[j], 1.0).vjp[slot];
       symbols.push_back(d + rows[j].name + " * " + number(local));
       products.push_back(number(rows[j].grad.torch) + " * " + number(local));
     }

@@ -11,7 +11,7 @@
 // equals our engine's gradient of that node where check() judged ours consistent with torch
 // (rounding-level differences of a saturated tanh are not the learner's fault). The first wrong one is
 // the wrong node nearest the output: every node that uses it has a right gradient, so the local rule
-// written out for it (from the op table, at the program's numbers) is the step that went wrong.
+// written out for it (torch's local derivatives, at the program's numbers) is the step that went wrong.
 #pragma once
 
 #include <cstddef>

@@ -172,6 +172,17 @@ TEST(ExprParse, ConstantExpressionAssignmentsAreLeaves) {
   ASSERT_EQ(p.leaves.size(), 2U);
   EXPECT_EQ(p.leaves[0].second.data(), 0.25);
   EXPECT_EQ(p.leaves[1].second.data(), std::sqrt(2.0));
+  // Arithmetic on a named number builds nodes: -x is Neg(x), 3.0 ** x is Pow(3, x), both in x's graph.
+  const Program neg = parse_program("x = 3.0\ny = -x");
+  EXPECT_EQ(neg.root.op(), Op::Neg);
+  EXPECT_EQ(neg.root.data(), -3.0);
+  ASSERT_EQ(neg.leaves.size(), 1U);
+  EXPECT_TRUE(neg.root.child(0).same_node(neg.leaves[0].second));
+  const Program pow = parse_program("x = 2.0\ny = 3.0 ** x");
+  EXPECT_EQ(pow.root.op(), Op::Pow);
+  EXPECT_EQ(pow.root.data(), 9.0);
+  ASSERT_EQ(pow.leaves.size(), 1U);
+  EXPECT_EQ(pow.leaves[0].first, "x");
 }
 
 TEST(ExprParse, MicrogradReadmeVerbatim) {
@@ -238,6 +249,11 @@ TEST(ExprParse, AliasesShareTheNode) {
   ASSERT_EQ(p.leaves.size(), 1U);
   EXPECT_EQ(sexpr(p.root), "(* (+ a 1) a)");
   EXPECT_EQ(p.leaves[0].second.label(), "a");  // the alias does not relabel the leaf
+  // nor an inner node: its label stays the one it was given, or the name that first bound it
+  const Program q =
+      parse_program("a = Value(2.0)\nb = a * 3; b.label = 'bee'\nc = b\nd = a + 1\ne = d\ny = c + e");
+  EXPECT_EQ(q.names.at("c").label(), "bee");
+  EXPECT_EQ(q.names.at("e").label(), "d");
 }
 
 TEST(ExprParse, AssignedNodesAreLabelled) {
@@ -265,6 +281,23 @@ TEST(ExprParse, StatementLayout) {
       "d = (c)  \n");
   EXPECT_EQ(p.output, "d");
   EXPECT_EQ(p.root.data(), 3.0);
+  // A call spans lines; a comment may hold a tab; "\r\n", a lone "\r" and a `\` continuation each
+  // end one line, so an error further down names its true line.
+  const Program call = parse_program("x1 = Value(\n  4.0,  # a\tcomment\n  label='x1'\n)\ny2 = x1 * 2\n");
+  EXPECT_EQ(call.root.data(), 8.0);
+  EXPECT_EQ(call.names.at("x1").label(), "x1");
+  const auto error = [](const std::string& source) {
+    try {
+      parse_program(source);
+    } catch (const ParseError& e) {
+      return std::to_string(e.line()) + ":" + std::to_string(e.column());
+    }
+    return std::string("none");
+  };
+  EXPECT_EQ(error("a = 1.0\r\nb = 2.0\r\nc = a*)"), "3:7");
+  EXPECT_EQ(error("a = 1.0\rb = 2.0\rc = a*)"), "3:7");
+  EXPECT_EQ(error("a = 1.0 + \\\n  2.0\nc = a*)"), "3:7");
+  EXPECT_EQ(error("a = 1.0 + \\\r\n  2.0\r\nc = a*)"), "3:7");
 }
 
 TEST(ExprParse, IgnoredStatements) {
@@ -330,6 +363,8 @@ TEST(ExprParse, LabelEscapes) {
       parse_program("a = Value(1.0, label='x\\ty\\nz\\\\\\'q\\d')\nb = Value(2.0, label=r'r\\n')\ny = a * b");
   EXPECT_EQ(p.leaves[0].second.label(), "x\ty\nz\\'q\\d");
   EXPECT_EQ(p.leaves[1].second.label(), "r\\n");
+  // an escaped backslash before the closing quote ends the string there
+  EXPECT_EQ(parse_program("a = Value(1.0, label='x\\\\')\ny = a * 2").leaves[0].second.label(), "x\\");
   EXPECT_THROW(parse_program("a = Value(1.0, label=f'x')\ny = a * 2"), ParseError);
 }
 

@@ -47,6 +47,8 @@ TEST(ExprStatements, ValueConstructorForms) {
   EXPECT_EQ(p.leaves[1].second.label(), "bee");
   EXPECT_EQ(p.leaves[2].second.data(), -1.0);
   EXPECT_EQ(p.root.data(), -8.0);
+  // A trailing comma, as Python allows.
+  EXPECT_EQ(parse_program("a = Value(2.0,)\nb = Value(3.0, label='b',)\ny = a * b").root.data(), 6.0);
 }
 
 TEST(ExprStatements, DataAndGradReadAsPlainNumbers) {
@@ -57,6 +59,16 @@ TEST(ExprStatements, DataAndGradReadAsPlainNumbers) {
   EXPECT_EQ(p.output, "L");                  // L1 and k are numbers, not Values
   EXPECT_EQ(names_of(p.leaves), (Names{"a", "b"}));
   EXPECT_TRUE(p.unused_leaves.empty());
+  // A named number reads its leaf's current data; data is set with = += -= *= /=, Python's way round.
+  EXPECT_EQ(printed("x = 3.0\nx.data = 5.0\nprint(x, x * 2)\n"), "5.0 10.0\n");
+  EXPECT_EQ(printed("a = Value(2.0)\na.data -= 0.5\nb = Value(2.0)\nb.data /= 4\nc = Value(2.0)\n"
+                    "c.grad -= 3\nc.grad *= 2\nprint(a.data, b.data, c.grad)\n"),
+            "1.5 0.5 -6.0\n");
+  // A number read from a node, and arithmetic on it, is a plain number: no leaf, reported or unused.
+  const Program q = parse_program("a = Value(2.0)\nL = a * 3\nL1 = L.data\ny = L.data + 1.0\n");
+  EXPECT_EQ(q.output, "L");
+  EXPECT_EQ(names_of(q.leaves), (Names{"a"}));
+  EXPECT_TRUE(q.unused_leaves.empty());
 }
 
 TEST(ExprStatements, NumericalGradientAsTheLectureComputesIt) {
@@ -128,6 +140,8 @@ TEST(ExprStatements, BackwardStepsMatchTheEngine) {
                                        "o.grad = 1.0\no._backward()\nn._backward()\nb._backward()\n"
                                        "x1w1x2w2._backward()\nx2w2._backward()\nx1w1._backward()\n");
   EXPECT_TRUE(manual.manual);
+  EXPECT_TRUE(parse_program(cell + "o._backward()\n").manual);  // a _backward() alone is manual too
+  EXPECT_FALSE(parse_program(cell + "o.backward()\n").manual);
   Program engine = parse_program(cell);
   engine.root.backward();
   const std::vector<Value> a = topological_order(manual.root);
@@ -176,6 +190,11 @@ TEST(ExprStatements, PrintWritesWhatPythonWould) {
             "9.0 3.0 3.0\n");  // named numbers print as numbers
   EXPECT_EQ(printed("a = Value(1.0)\nprint(a.data,\n      a.grad)\n"), "1.0 0.0\n");  // lines join inside ( )
   EXPECT_EQ(printed("a = Value(1.0)\nprint(f'{a!r}')\n"), "Value(data=1.0, grad=0.0)\n");
+  EXPECT_EQ(printed("a = Value(0.0)\nprint(1E3, 2e0, 10, 8 / 4)\n"), "1000.0 2.0 10 2.0\n");
+  EXPECT_EQ(printed("a = Value(0.0)\nprint(r'a\\nb', 'c\\td', flush=False)\nprint('e', flush=True)\n"),
+            "a\\nb c\td\ne\n");
+  EXPECT_EQ(printed("a = Value(2.5, label='a')\nprint(f'{a.data!a} {a.data!s} {a.label!r} {a.label}')\n"),
+            "2.5 2.5 'a' a\n");
 }
 
 // A print whose arguments leave the language writes a note instead and the program goes on: a print
@@ -192,6 +211,9 @@ TEST(ExprStatements, PrintOfWhatTheLanguageLacksLeavesANote) {
             "[verigrad: print(...) on line 5 skipped: line 5, column 7: unknown name 'q']\n"
             "2.0\n");
   EXPECT_EQ(p.output, "b");
+  EXPECT_EQ(printed("a = Value(1.0)\nprint(f'x{ }y')\n"),
+            "[verigrad: print(...) on line 2 skipped: line 2, column 10: f-string: empty expression not "
+            "allowed]\n");
 }
 
 TEST(ExprStatements, DrawDotRecordsTheGraphToDraw) {
@@ -258,6 +280,10 @@ TEST(ExprStatements, OutputIsTheLastNameBoundToAValue) {
   EXPECT_EQ(parse_program("x = 3.0\ny = x * x\n").output, "y");  // no Value at all: the last node
   EXPECT_EQ(parse_program("a = Value(1.0)\nb = a * 2\nb = b.data\n").output, "b");
   EXPECT_EQ(parse_program("a = Value(1.0)\nb = a * 2\nb = b.data\n").root.data(), 2.0);
+  // A chosen output is the name's final top-level binding, not a function's local of the same name.
+  const char* scoped = "a = Value(1.0)\ndef f():\n  a = Value(2.0)\n  b = a * 3\nf()\n";
+  EXPECT_EQ(parse_program(scoped, std::string("a")).root.data(), 1.0);
+  EXPECT_EQ(parse_program(scoped, std::string("b")).root.data(), 6.0);  // else its last binding
 }
 
 TEST(ExprStatements, DataChangedBeforeTheGraphIsRebuilt) {

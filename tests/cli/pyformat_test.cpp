@@ -90,6 +90,9 @@ TEST(PyFormat, FloatFormatSpecs) {
       {42.0, "5", " 42.0"},
       {0.1, ".20f", "0.10000000000000000555"},
       {5e-324, ".3g", "4.94e-324"},
+      {1.5, "f", "1.500000"},  // six digits by default, as for e and %
+      {1.5, "e", "1.500000e+00"},
+      {0.125, "%", "12.500000%"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(py_format(PyObject::of_float(c.x), c.spec), c.text) << c.x << " with '" << c.spec << "'";
@@ -126,10 +129,13 @@ TEST(PyFormat, StringFormatSpecs) {
     const char* spec;
     const char* text;
   } cases[] = {
-      {"ab", ">4", "  ab"}, {"ab", "", "ab"}, {"abc", ".2", "ab"}, {"x", "^5", "  x  "}, {"L", "*<3", "L**"},
+      {"ab", ">4", "  ab"}, {"ab", "", "ab"},      {"abc", ".2", "ab"}, {"x", "^5", "  x  "},
+      {"L", "*<3", "L**"},  {"ab", "^5", " ab  "},  // the odd fill goes right, as Python puts it
   };
   for (const auto& c : cases) EXPECT_EQ(py_format(PyObject::of_string(c.s), c.spec), c.text) << c.spec;
   EXPECT_EQ(py_repr(PyObject::of_string("a\nb")), "'a\\nb'");
+  EXPECT_EQ(py_repr(PyObject::of_string("it's")), "\"it's\"");  // Python picks the other quote
+  EXPECT_EQ(py_repr(PyObject::of_string("it's \"q\"")), "'it\\'s \"q\"'");
 }
 
 TEST(PyFormat, PercentFormatting) {
@@ -180,6 +186,9 @@ TEST(PyFormat, BadSpecsAndArgumentsThrow) {
             "Invalid format specifier '5.2fz' for object of type 'float'");
   EXPECT_EQ(message([] { py_format(PyObject::of_int(1.0), ".2"); }),
             "Precision not allowed in integer format specifier");
+  EXPECT_EQ(message([] { py_format(PyObject::of_float(1.0), "1001"); }),
+            "Too many decimal digits in format string");
+  EXPECT_EQ(py_format(PyObject::of_float(1.0), "1000").size(), 1000U);
   EXPECT_EQ(message([] { py_percent("%d %d", {PyObject::of_int(1.0)}); }),
             "not enough arguments for format string");
   EXPECT_EQ(message([] {

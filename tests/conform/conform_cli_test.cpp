@@ -53,6 +53,7 @@ Outcome conform(const std::string& args) {
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = slurp(err_file);
+  std::remove(err_file.c_str());
   if (!r.out.empty() && r.out[0] == '{') r.j = json::parse(r.out, nullptr, false);
   return r;
 }
@@ -277,12 +278,39 @@ TEST(ConformPython, JunitHasATestCasePerOpAndPerProbe) {
       << xml;
   EXPECT_NE(xml.find("name=\"constant_left\">\n      <failure"), std::string::npos) << xml;
   EXPECT_NE(xml.find("name=\"depth\">\n    </testcase>"), std::string::npos) << xml;
+  std::remove(xml_path.c_str());
 }
 
 TEST(ConformPython, ClassNameAfterAColon) {
   const Outcome r = conform("--python " + engine("correct_engine") + ":Nope --cases 1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no class 'Nope'"), std::string::npos) << r.err;
+}
+
+// --strict: the edges count. The correct engine becomes non-conformant for its edges alone, and the
+// JUnit report fails the ops they are in.
+TEST(ConformPython, StrictCountsTheEdges) {
+  const std::string xml_path = temp("strict.xml");
+  const Outcome r = conform("--python " + engine("correct_engine") +
+                            " --strict --cases 300 --seed 11 --no-probes --junit " + xml_path);
+  ASSERT_EQ(r.exit_code, 1) << r.err << r.out;
+  EXPECT_NE(r.out.find("IEEE edges (counted: --strict)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("verdict: NOT CONFORMANT; "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" (counted: --strict)\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("FINDING"), std::string::npos) << "edges only: " << r.out;
+  const std::string xml = slurp(xml_path);
+  EXPECT_NE(xml.find("name=\"log\">\n      <failure type=\"finding\" message=\"edge in log\">"),
+            std::string::npos)
+      << xml;
+  std::remove(xml_path.c_str());
+}
+
+TEST(ConformPython, NoProbesSkipsTheSemantics) {
+  const Outcome r =
+      conform("--python " + engine("correct_engine") + " --no-probes --cases 50 --json --seed 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.j.at("semantics"), json({{"max_depth", 0}}));
+  EXPECT_EQ(r.j.at("cases"), 50);
 }
 
 // ---- verigrad's own engine through the C++ adapter -------------------------------------------
@@ -300,6 +328,50 @@ TEST(ConformCpp, OurEngineIsFullyConformantEveryProbeIncluded) {
   }
   EXPECT_EQ(r.j.at("semantics").at("max_depth"), 100000);
   EXPECT_EQ(r.j.at("ops").at("constant_left").size(), 5U);
+}
+
+// --max-depth bounds the depth probe (and --cases 0 runs the probes alone).
+TEST(ConformCpp, MaxDepthBoundsTheDepthProbe) {
+  const Outcome r =
+      conform(std::string("--engine ") + CONFORM_EXAMPLE + " --cases 0 --max-depth 100 --json --seed 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.j.at("cases"), 0);
+  EXPECT_EQ(r.j.at("semantics").at("max_depth"), 100);
+  EXPECT_EQ(r.j.at("semantics").at("depth").at("title"),
+            "the deepest chain the engine survives (10 to 100 ops), a chain of neg");
+}
+
+// Without --seed every run picks its own, and prints it so that the run can be repeated.
+TEST(ConformUsage, WithoutASeedEachRunPicksOneAndPrintsIt) {
+  const std::string args = std::string("--engine ") + CONFORM_EXAMPLE + " --cases 0 --no-probes";
+  const Outcome a = conform(args + " --json");
+  const Outcome b = conform(args + " --json");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(a.j.at("seed"), b.j.at("seed"));  // 32 random bits: equal once in 4 billion runs
+  const Outcome text = conform(args + " --seed 123");
+  EXPECT_NE(text.out.find("(process adapter, protocol 1), seed 123\n"), std::string::npos) << text.out;
+}
+
+// The adapter answers a hello of another protocol version with an error, as docs/conform.md says.
+TEST(ConformCpp, TheAdapterRefusesAnotherProtocol) {
+  const std::string command =
+      "printf '{\"type\":\"hello\",\"protocol\":2}\\n{\"type\":\"hello\",\"protocol\":1}\\n' | " +
+      std::string(CONFORM_EXAMPLE);
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  EXPECT_EQ(::pclose(pipe), 0);
+  const std::size_t newline = out.find('\n');
+  ASSERT_NE(newline, std::string::npos) << out;
+  const json refusal = json::parse(out.substr(0, newline));
+  EXPECT_EQ(refusal.at("type"), "error");
+  EXPECT_EQ(refusal.at("phase"), "hello");
+  EXPECT_EQ(refusal.at("message"), "this adapter speaks protocol 1");
+  EXPECT_EQ(json::parse(out.substr(newline + 1)).at("type"), "hello");
 }
 
 // ---- misbehaving adapters ---------------------------------------------------------------------
@@ -369,6 +441,7 @@ TEST(ConformMisbehavingFindings, AnAdapterThatDiesOnceIsRestartedAndTheCaseRunAg
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_TRUE(real_findings(r.j).empty());
   EXPECT_TRUE(std::ifstream(marker).good()) << "the adapter did die once";
+  std::remove(marker.c_str());
 }
 
 TEST(ConformMisbehavingFindings, PrintsOnStandardOutputAreKeptNotErrors) {
@@ -384,6 +457,15 @@ TEST(ConformMisbehavingFindings, AHugePrintLineIsCutNotFatal) {
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(r.j.at("engine_output").at("lines"), 1);
   EXPECT_LT(r.j.at("engine_output").at("first").at(0).get<std::string>().size(), 5000U);
+}
+
+// A case is given --timeout seconds, and as much again per 50,000 instructions: the depth probe's
+// 10^5-op chain, answered after 4.5 s, is honest work under --timeout 3 (9 s for it), not a hang.
+TEST(ConformMisbehavingFindings, TimeoutsGrowWithTheCase) {
+  const Outcome r = conform(misbehave("slow_deep 4.5") + " --cases 0 --timeout 3 --json --seed 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.j.at("semantics").at("depth").at("ok"), true) << r.j.at("semantics").at("depth").dump(2);
+  EXPECT_EQ(r.j.at("semantics").at("max_depth"), 100000);
 }
 
 // Gone, or a zombie waiting for an init that does not reap (as in some containers): not running.
@@ -404,6 +486,7 @@ TEST(ConformMisbehavingFindings, ATimeoutKillsTheAdaptersChildrenToo) {
   const std::string pid = slurp(pid_file);
   ASSERT_FALSE(pid.empty());
   EXPECT_TRUE(not_running(pid)) << "child " << pid << " is still running";
+  std::remove(pid_file.c_str());
 }
 
 // The adapter runs in a process group of its own, out of reach of the terminal's Ctrl-C: a verigrad
@@ -432,6 +515,7 @@ TEST(ConformMisbehavingFindings, TerminatingVerigradKillsTheAdapter) {
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
   ::usleep(200000);
   EXPECT_TRUE(not_running(child)) << "the adapter's child " << child << " outlived verigrad";
+  std::remove(pid_file.c_str());
 }
 
 TEST(ConformUsage, ErrorsExitTwo) {
@@ -450,8 +534,12 @@ TEST(ConformUsage, ErrorsExitTwo) {
   EXPECT_EQ(syntax.exit_code, 2);
   EXPECT_NE(syntax.err.find("could not load the engine: 'SyntaxError"), std::string::npos) << syntax.err;
   EXPECT_NE(syntax.err.find("line 2"), std::string::npos) << syntax.err;
+  std::remove(broken.c_str());
   EXPECT_EQ(conform("--python " + engine("correct_engine") + " --timeout 0").exit_code, 2);
   EXPECT_EQ(conform("--python " + engine("correct_engine") + " --cases -1").exit_code, 2);
+  const std::string quick = std::string("--engine ") + CONFORM_EXAMPLE + " --cases 0 --no-probes";
+  EXPECT_EQ(conform(quick + " --max-depth 9").exit_code, 2);
+  EXPECT_EQ(conform(quick + " --max-depth 10").exit_code, 0);
 }
 
 }  // namespace

@@ -139,6 +139,11 @@ TEST(ConformJudge, SameProblemKeepsKindOpAndException) {
   EXPECT_FALSE(same_problem(a, Outcome{Kind::raises, {OpName::exp}, "t1", "NameError", ""}));
   EXPECT_FALSE(same_problem(a, Outcome{Kind::raises, {OpName::tanh}, "t1", "TypeError", ""}));
   EXPECT_FALSE(same_problem(a, Outcome{Kind::edge, {OpName::tanh}, "t1", "NameError", ""}));
+  // A wrong gradient of a node that sub and div both use: shrinking may keep either of them.
+  const Outcome shared{Kind::wrong_grad, {OpName::sub, OpName::div}, "x1", "", ""};
+  EXPECT_TRUE(same_problem(shared, Outcome{Kind::wrong_grad, {OpName::div}, "x1", "", ""}));
+  EXPECT_TRUE(same_problem(shared, Outcome{Kind::wrong_grad, {OpName::sub}, "x2", "", ""}));
+  EXPECT_FALSE(same_problem(shared, Outcome{Kind::wrong_grad, {OpName::mul}, "x1", "", ""}));
 }
 
 // ---- hints ------------------------------------------------------------------------------------

@@ -99,6 +99,40 @@ TEST(ConformProgram, CasesReadBackAsTheAdapterReadsThem) {
                std::invalid_argument);
 }
 
+// What an adapter writes with protocol.hpp (the C++ adapter does) reads back through verigrad's strict
+// reader as it was: the arithmetic flag, non-IEEE numbers, and text that is not valid UTF-8 (replaced,
+// not thrown on: an engine's message may hold any bytes).
+TEST(ConformProgram, RepliesReadBackAsVerigradReadsThem) {
+  Case c;
+  c.id = 5;
+  c.leaves = {{"x1", 0.0}};
+  c.ops = {{"t1", OpName::log, {{"x1", 0.0}}}};
+  c.output = "t1";
+  Reply e;
+  e.type = Reply::Type::error;
+  e.id = 5;
+  e.phase = "build";
+  e.kind = "exception";
+  e.node = "t1";
+  e.op = "log";
+  e.exception = "ValueError";
+  e.message = "math domain error \xff";
+  e.arithmetic = true;
+  const Reply back = parse_reply(to_line(to_json(e)), c);
+  EXPECT_TRUE(back.arithmetic);
+  EXPECT_EQ(back.node, "t1");
+  EXPECT_EQ(back.message, "math domain error \xEF\xBF\xBD");  // U+FFFD
+  Reply r;
+  r.id = 5;
+  r.value = Number{0.0, "complex", "(-inf+3.14j)"};
+  r.grads = {{"x1", Number{-HUGE_VAL, "", ""}}};
+  const Reply result = parse_reply(to_line(to_json(r)), c);
+  EXPECT_EQ(result.value.type, "complex");
+  EXPECT_EQ(result.value.repr, "(-inf+3.14j)");
+  ASSERT_EQ(result.grads.size(), 1U);
+  EXPECT_EQ(result.grads[0].second.value, -HUGE_VAL);
+}
+
 TEST(ConformWire, ProtocolLinesStartWithABrace) {
   EXPECT_TRUE(is_protocol_line("{\"type\":\"result\"}"));
   EXPECT_FALSE(is_protocol_line(" {\"type\":\"result\"}"));

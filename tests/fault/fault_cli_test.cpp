@@ -83,6 +83,43 @@ TEST(FaultCli, GradForgivesRoundingSizedDifferences) {
   EXPECT_EQ(faulty("Tanh:d0:1e-11", std::string("grad ") + kProgram).exit_code, 1);
 }
 
+// Manual backprop on a wrong engine: a _backward() through tanh's faulty rule gives x a wrong gradient,
+// which the manual check judges against torch (never against our engine, which agrees with the
+// program here), names as the first wrong one, and explains with torch's local rule, not the faulty
+// one; exit 1. The text and the JSON agree.
+TEST(FaultCli, ManualBackpropIsJudgedAgainstTorch) {
+  // x's row is wrong and explained by torch's rule; t's, set by the program, is right; exit 1.
+  const auto expect_x_wrong = [](const Result& r, const std::string& yours) {
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find("t     2                   2                   ok"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("first wrong gradient: x (yours " + yours +
+                         ", torch 1.572895466): t = x.tanh(), so dy/dx = dy/dt * 0.786447733 = 2 * "
+                         "0.786447733 = 1.572895466"),
+              std::string::npos)
+        << r.out;
+  };
+  const std::string steps =
+      "'x = Value(0.5); t = x.tanh(); y = t * 2.0; y.grad = 1.0; y._backward(); t._backward()'";
+  Result r = faulty("Tanh:d0:1e-2", "grad " + steps);
+  expect_x_wrong(r, "1.588624421");
+  EXPECT_NE(r.out.find("x     1.588624421         1.572895466         WRONG"), std::string::npos) << r.out;
+  r = faulty("Tanh:d0:1e-2", "grad --json " + steps);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  const nlohmann::json j = json_of(r);
+  EXPECT_FALSE(j.at("manual_match").get<bool>());
+  EXPECT_FALSE(j.at("manual").at("x").at("ok").get<bool>());
+  EXPECT_TRUE(j.at("manual").at("t").at("ok").get<bool>());
+  EXPECT_EQ(j.at("first_wrong").at("node"), "x");
+  // The rule for a node uses torch's gradients of the nodes that use it, not our engine's: with
+  // Mul's derivative wrong, our dy/dt is 2.02, torch's 2; the program set t's by hand, rightly.
+  expect_x_wrong(faulty("Mul:d0:1e-2",
+                        "grad 'x = Value(0.5); t = x.tanh(); y = t * 2.0; y.grad = 1.0; t.grad = 2.0; "
+                        "x.grad = 0.5'"),
+                 "0.5");
+  // Without a fault the same steps are all right.
+  EXPECT_EQ(faulty("", "grad " + steps).exit_code, 0);
+}
+
 // train --mirror: the twin's loss agrees at step 0 (the forward is right), the parameters after the
 // first update do not; exit 1, the JSON names step 0, the text says so.
 TEST(FaultCli, TrainMirrorReportsTheFirstStepBeyondTolerance) {

@@ -45,6 +45,16 @@ TEST(Csv, ZeroOneLabelsAndClassIndices) {
   EXPECT_EQ(d.nin, 1);
   d = parse_csv("x,y\n1,1\n2,1\n", "d");  // one class present: still a binary problem
   EXPECT_EQ(d.nclasses, 2);
+  d = parse_csv("x,y\n1,0\n2,0\n", "d");
+  EXPECT_EQ(d.nclasses, 2);
+}
+
+// Class indices run up to 999: a thousand classes at most.
+TEST(Csv, ClassIndicesUpToTheLimit) {
+  const Dataset d = parse_csv("x,y\n1,999\n2,0\n", "d");
+  EXPECT_EQ(d.nclasses, 1000);
+  EXPECT_EQ(d.y, (std::vector<int>{999, 0}));
+  EXPECT_THROW(parse_csv("x,y\n1,1000\n", "d"), std::invalid_argument);
 }
 
 TEST(Csv, LayoutToleratesWhatEditorsWrite) {

@@ -226,7 +226,9 @@ bool same_problem(const Outcome& original, const Outcome& candidate) {
   if (candidate.kind != original.kind) return false;
   if (original.exception != candidate.exception) return false;
   if (original.ops.empty()) return true;
-  return std::find(candidate.ops.begin(), candidate.ops.end(), original.ops.front()) != candidate.ops.end();
+  return std::any_of(original.ops.begin(), original.ops.end(), [&](OpName op) {
+    return std::find(candidate.ops.begin(), candidate.ops.end(), op) != candidate.ops.end();
+  });
 }
 
 }  // namespace verigrad::verify::conform

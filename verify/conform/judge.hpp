@@ -54,7 +54,10 @@ Judgement judge(const Program& program, Mode mode, const Response& response);
 double grad_factor(Mode mode);
 
 // Whether `candidate` shows the same problem as `original` (the shrinking predicate): the same kind,
-// the originally blamed op among the candidate's, the same exception type.
+// the same exception type, and one of the ops originally blamed among the candidate's. A wrong gradient
+// of a node that several ops use blames all of them (the engine reports the sum of their
+// contributions); shrinking may move to a program where only one of them is left, which then says
+// which it was (x / x - x with div's backward wrong shrinks to x / x, a finding about div, not sub).
 bool same_problem(const Outcome& original, const Outcome& candidate);
 
 }  // namespace verigrad::verify::conform

@@ -167,7 +167,6 @@ std::string general(double a, const Spec& spec) {
   auto strip = [&](std::string t, std::size_t keep) {  // trailing zeros after the point, unless '#'
     if (spec.alternate || t.find('.') == std::string::npos) return t;
     while (t.size() > keep && t.back() == '0') t.pop_back();
-    if (t.back() == '.') t += "0";
     return t;
   };
   if (exponent >= -4 && exponent < p - 1) {

@@ -95,6 +95,8 @@ for line in sys.stdin.buffer:
         hang()
     elif mode == "hang_on_case" and case == 3:
         hang()
+    elif mode == "slow_deep" and len(ops) > 50000:
+        time.sleep(float(arg))  # longer than --timeout, shorter than the time a case this deep is given
     elif mode == "die_on" and arg in ops:
         write(b'{"type":"resu')
         os._exit(7)

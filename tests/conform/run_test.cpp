@@ -1,0 +1,219 @@
+// The conform run's own promises, with engines made to order in process: the crash budget, the
+// generator's sizes, re-runs and nondeterminism, the documented defaults, the probes' modes and the
+// depth chain's op; and the C++ adapter's replies (intermediates, the values an error carries).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "examples/conform/verigrad_traits.hpp"
+#include "verify/conform/in_process.hpp"
+
+namespace verigrad::verify::conform {
+namespace {
+
+// Our engine through the C++ adapter's run_case, with a hook that may replace any response: what an
+// adapter process would have answered.
+class Scripted final : public Engine {
+ public:
+  using Hook = std::function<bool(const Case&, Response&)>;  // true: the hook answered
+  explicit Scripted(Hook hook = {}) : hello_(hello_of<VerigradEngine>()), hook_(std::move(hook)) {}
+  const Hello& hello() override { return hello_; }
+  void run(const std::vector<Case>& cases, const Sink& sink, const RunOptions& /*options*/) override {
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      seen.push_back(cases[i]);
+      Response r;
+      if (!hook_ || !hook_(cases[i], r)) r.reply = run_case<VerigradEngine>(cases[i]);
+      sink(i, std::move(r));
+    }
+  }
+  std::string kind() const override { return "scripted"; }
+
+  std::vector<Case> seen;  // every case run, in order
+
+ private:
+  Hello hello_;
+  Hook hook_;
+};
+
+Options quiet(int cases) {
+  Options o;
+  o.cases = cases;
+  o.seed = 3;
+  o.probes = false;
+  o.shrink_seconds = 5;
+  return o;
+}
+
+// Random cases have ids below the probes' (10^6) and the shrinking candidates' (10^7).
+bool random_case(const Case& c) { return c.id < 1000000; }
+
+TEST(ConformRun, CrashesStopTheRandomCasesAfterTheBudget) {
+  // Exactly max_crashes crashes in the first batch of 128: the budget is spent, nothing more runs.
+  Scripted engine([](const Case& c, Response& r) {
+    if (!random_case(c) || c.id > 2) return false;
+    r.status = Response::Status::crash;
+    r.detail = "the adapter was killed by signal 11";
+    return true;
+  });
+  Options o = quiet(300);
+  o.max_crashes = 3;
+  const ConformReport r = run_conform(engine, o);
+  EXPECT_EQ(r.cases, 128);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_EQ(r.notes.back(), "stopped after 3 crashes and timeouts: 172 of 300 random cases were not run");
+  ASSERT_EQ(r.findings.size(), 1U);
+  EXPECT_EQ(r.findings[0].kind, Kind::crash);
+  EXPECT_EQ(r.findings[0].count, 3);
+  EXPECT_FALSE(r.conformant);
+}
+
+TEST(ConformRun, GeneratorSizeGrowsFromOneToMaxNodes) {
+  Scripted engine;
+  const ConformReport r = run_conform(engine, quiet(400));
+  ASSERT_EQ(r.cases, 400);
+  std::size_t early = 0, late = 0;
+  for (const Case& c : engine.seen) {
+    if (c.id < 40) early = std::max(early, c.ops.size());
+    if (c.id >= 360) late = std::max(late, c.ops.size());
+  }
+  EXPECT_LE(early, 3U);  // sizes 1 to 10 of 100: at most 1 + 10 / 5 ops
+  EXPECT_GE(late, 10U);  // sizes 90 to 100: up to 21 ops
+}
+
+// tanh that answers NaN: a wrong value, the same every time (NaN equals NaN for the re-run).
+struct NanTanh : VerigradEngine {
+  static Value apply(OpName op, const Arg& a, const Arg& b) {
+    if (op == OpName::tanh) return Value(std::nan(""));
+    return VerigradEngine::apply(op, a, b);
+  }
+};
+
+TEST(ConformRun, ANanAnswerTwiceIsDeterministic) {
+  Options o = quiet(300);
+  const ConformReport r = check_engine<NanTanh>(o);
+  ASSERT_FALSE(r.findings.empty());
+  EXPECT_EQ(r.findings[0].kind, Kind::wrong_value);
+  EXPECT_EQ(r.findings[0].op, OpName::tanh);
+  for (const Finding& f : r.findings) EXPECT_FALSE(f.nondeterministic) << to_string(f.kind);
+}
+
+TEST(ConformRun, AFindingThatPassesWhenShrunkIsNondeterministic) {
+  // Wrong (the output's value off by one) on the random cases and their re-run, right afterwards.
+  Scripted engine([](const Case& c, Response& r) {
+    if (!random_case(c) || c.id != 5) return false;
+    r.reply = run_case<VerigradEngine>(c);
+    r.reply.value.value += 1.0;
+    return true;
+  });
+  const ConformReport r = run_conform(engine, quiet(20));
+  ASSERT_EQ(r.findings.size(), 1U);
+  const Finding& f = r.findings[0];
+  EXPECT_EQ(f.kind, Kind::wrong_value);
+  EXPECT_TRUE(f.nondeterministic);
+  EXPECT_EQ(f.first_case, 5);
+  EXPECT_EQ(f.program.op_count(), f.original_ops);  // the random case, as it failed
+}
+
+TEST(ConformRun, DefaultsAreTheDocumentedOnes) {
+  Scripted engine;
+  const Options o;
+  EXPECT_EQ(o.cases, 1000);
+  EXPECT_EQ(o.seed, 0U);
+  const ConformReport r = run_conform(engine, o);
+  EXPECT_EQ(r.cases, 1000);
+  EXPECT_EQ(r.seed, 0U);
+  EXPECT_FALSE(r.strict);
+  EXPECT_TRUE(r.conformant);
+  std::size_t largest = 0;
+  for (const Case& c : engine.seen) largest = std::max(largest, c.ops.size());
+  EXPECT_GE(largest, 15U);  // max_nodes 100: up to 21 ops
+  ASSERT_EQ(r.probes.size(), 6U);
+  EXPECT_EQ(r.probes.back().name, "depth");
+  EXPECT_EQ(r.probes.back().max_depth, 100000U);
+}
+
+TEST(ConformRun, ProbesRunInTheirModes) {
+  Scripted engine;
+  Options o;
+  o.max_depth = 100;
+  const std::vector<Probe> probes = run_probes(engine, o);
+  const std::pair<const char*, Mode> modes[] = {{"twice", Mode::twice},
+                                                {"zero_then_again", Mode::zero_then_again},
+                                                {"two_graphs", Mode::two_graphs},
+                                                {"reuse", Mode::once},
+                                                {"constant_left", Mode::once}};
+  ASSERT_EQ(probes.size(), 6U);
+  for (std::size_t i = 0; i < std::size(modes); ++i) {
+    EXPECT_EQ(probes[i].name, modes[i].first);
+    ASSERT_FALSE(probes[i].checks.empty());
+    for (const ProbeCheck& c : probes[i].checks) EXPECT_EQ(c.mode, modes[i].second) << probes[i].name;
+    EXPECT_EQ(probes[i].ok(), std::optional<bool>(true)) << probes[i].name;
+  }
+  EXPECT_EQ(probes[5].title, "the deepest chain the engine survives (10 to 100 ops), a chain of neg");
+  EXPECT_EQ(probes[5].max_depth, 100U);
+  // A case per check, in its mode: 3 programs in each of three modes, 5 reuse, 9 constant_left.
+  std::size_t twice = 0;
+  for (const Case& c : engine.seen) twice += c.mode == Mode::twice ? 1 : 0;
+  EXPECT_EQ(twice, 3U);
+}
+
+TEST(ConformRun, TheDepthChainAvoidsOpsWithFindings) {
+  Scripted engine;
+  Options o;
+  o.max_depth = 10;
+  EXPECT_EQ(run_probes(engine, o, {OpName::neg}).back().title,
+            "the deepest chain the engine survives (10 to 10 ops), a chain of tanh");
+  EXPECT_EQ(run_probes(engine, o, {OpName::neg, OpName::tanh, OpName::relu}).back().title,
+            "the deepest chain the engine survives (10 to 10 ops), a chain of abs");
+}
+
+// ---- the C++ adapter's replies -------------------------------------------------------------
+
+Case tanh_of_product() {
+  Case c;
+  c.id = 7;
+  c.leaves = {{"x1", 0.5}};
+  c.ops = {{"t1", OpName::mul, {{"x1", 0.0}, {"", 2.0}}}, {"t2", OpName::tanh, {{"t1", 0.0}}}};
+  c.output = "t2";
+  return c;
+}
+
+TEST(ConformAdapter, IntermediatesFalseReportsLeavesOnly) {
+  Case c = tanh_of_product();
+  Reply r = run_case<VerigradEngine>(c);
+  EXPECT_EQ(r.grads.size(), 3U);
+  EXPECT_EQ(r.values.size(), 2U);
+  c.intermediates = false;
+  r = run_case<VerigradEngine>(c);
+  ASSERT_EQ(r.grads.size(), 1U);
+  EXPECT_EQ(r.grads[0].first, "x1");
+  EXPECT_TRUE(r.values.empty());
+  EXPECT_EQ(r.value.value, std::tanh(1.0));
+}
+
+struct ThrowingTanh : VerigradEngine {
+  static Value apply(OpName op, const Arg& a, const Arg& b) {
+    if (op == OpName::tanh) throw std::range_error("no tanh today");
+    return VerigradEngine::apply(op, a, b);
+  }
+};
+
+TEST(ConformAdapter, AnErrorCarriesTheValuesBuiltBeforeIt) {
+  const Reply r = run_case<ThrowingTanh>(tanh_of_product());
+  ASSERT_EQ(r.type, Reply::Type::error);
+  EXPECT_EQ(r.phase, "build");
+  EXPECT_EQ(r.node, "t2");
+  EXPECT_EQ(r.op, "tanh");
+  EXPECT_EQ(r.exception, "std::range_error");
+  EXPECT_EQ(r.message, "no tanh today");
+  ASSERT_EQ(r.values.size(), 1U);
+  EXPECT_EQ(r.values[0].first, "t1");
+  EXPECT_EQ(r.values[0].second.value, 1.0);
+}
+
+}  // namespace
+}  // namespace verigrad::verify::conform
