@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -152,6 +153,33 @@ TEST(Lifetime, DotOperandArraysDieWithTheirNode) {
   w.clear();
   x.clear();
   EXPECT_EQ(live_nodes(), before + 1);
+}
+
+// A Dot's operand array sits right below its node when both fit in a region's payload; one operand
+// pair more and the array goes to the heap. Checked on both sides of the boundary, with the current
+// region part-used so the entry needs a fresh one: an entry bigger than a region would overrun it.
+TEST(Lifetime, ADotAtTheRegionBoundaryFitsOrGoesToTheHeap) {
+  const std::size_t payload = detail::kRegionBytes - sizeof(detail::Region);
+  const std::size_t fits = (payload - sizeof(detail::Node)) / sizeof(detail::Node*);  // operands
+  const std::size_t pairs_that_fit = (fits - 1) / 2;  // a Dot has 1 + 2 * pairs operands
+  const std::size_t heap = detail::heap_operand_arrays();
+  Value bias(1.0);
+  for (std::size_t pairs = pairs_that_fit - 1; pairs <= pairs_that_fit + 2; ++pairs) {
+    SCOPED_TRACE("pairs = " + std::to_string(pairs) + ", the most that fit = " + std::to_string(pairs_that_fit));
+    const Value part_used = bias * 3.0;  // the region is no longer empty
+    std::vector<Value> w(pairs, Value(0.5));
+    std::vector<Value> x(pairs, Value(2.0));
+    const Value d = Value::dot(bias, w, x);
+    EXPECT_EQ(detail::heap_operand_arrays(), heap + (pairs > pairs_that_fit ? 1 : 0));
+    EXPECT_EQ(d.data(), 1.0 + static_cast<double>(pairs));
+    EXPECT_EQ(d.arity(), 1 + 2 * pairs);
+    Value y = d * part_used;
+    y.backward();
+    EXPECT_EQ(w[0].grad(), 3.0 * 2.0 * static_cast<double>(pairs));  // one shared weight node
+    EXPECT_EQ(x[0].grad(), 3.0 * 0.5 * static_cast<double>(pairs));
+    w[0].grad() = 0.0;
+  }
+  EXPECT_EQ(detail::heap_operand_arrays(), heap);
 }
 
 TEST(Lifetime, ADotWithMismatchedSizesThrowsAndLeavesNothing) {
