@@ -165,7 +165,8 @@ TEST(Lifetime, ADotAtTheRegionBoundaryFitsOrGoesToTheHeap) {
   const std::size_t heap = detail::heap_operand_arrays();
   Value bias(1.0);
   for (std::size_t pairs = pairs_that_fit - 1; pairs <= pairs_that_fit + 2; ++pairs) {
-    SCOPED_TRACE("pairs = " + std::to_string(pairs) + ", the most that fit = " + std::to_string(pairs_that_fit));
+    SCOPED_TRACE("pairs = " + std::to_string(pairs) +
+                 ", the most that fit = " + std::to_string(pairs_that_fit));
     const Value part_used = bias * 3.0;  // the region is no longer empty
     std::vector<Value> w(pairs, Value(0.5));
     std::vector<Value> x(pairs, Value(2.0));
