@@ -76,6 +76,9 @@ TEST(Csv, BadCellsNameLineAndColumn) {
       {"x1,x2,y\n1,2,1\n3,4,1,5\n", "line 3: 4 values, but the header names 3 columns"},
       {"x1,x2,y\n1,abc,1\n", "line 2, column 2 (x2): 'abc' is not a number"},
       {"x1,x2,y\n1,,1\n", "line 2, column 2 (x2): empty value"},
+      // A trailing comma is one more, empty, cell: the label is missing, not the count of values wrong.
+      {"x1,x2,y\n1,2,\n", "line 2, column 3 (y): empty value"},
+      {"x1,x2,y\n1,2,3,\n", "line 2: 4 values, but the header names 3 columns"},
       {"x1,x2,y\n1,nan,1\n", "line 2, column 2 (x2): 'nan' is not a finite number"},
       {"x1,x2,y\n1,1e999,1\n", "line 2, column 2 (x2): '1e999' is not a finite number"},
       {"x1,x2,y\n1,2,0.5\n",
