@@ -75,6 +75,7 @@ TEST(Csv, BadCellsNameLineAndColumn) {
       {"x1,x2,y\n1,2,1\n3,4\n", "line 3: 2 values, but the header names 3 columns"},
       {"x1,x2,y\n1,2,1\n3,4,1,5\n", "line 3: 4 values, but the header names 3 columns"},
       {"x1,x2,y\n1,abc,1\n", "line 2, column 2 (x2): 'abc' is not a number"},
+      {"x1,x2,y\n1,2x,1\n", "line 2, column 2 (x2): '2x' is not a number"},  // a number, then more
       {"x1,x2,y\n1,,1\n", "line 2, column 2 (x2): empty value"},
       // A trailing comma is one more, empty, cell: the label is missing, not the count of values wrong.
       {"x1,x2,y\n1,2,\n", "line 2, column 3 (y): empty value"},
