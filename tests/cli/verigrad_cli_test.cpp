@@ -249,6 +249,9 @@ TEST(CliGrad, ManualRuleForEachKindOfUse) {
   const std::pair<const char*, const char*> cases[] = {
       {"a = Value(2.0); b = Value(-3.0); e = a * b; e.grad = 1.0; a.grad = 2.0; b.grad = 2.0",
        "first wrong gradient: a (yours 2, torch -3): e = a * b, so de/da = de/de * -3 = 1 * -3 = -3"},
+      // two wrong, the first listed (b, the newer) is named, with its own slot's local derivative (a = 2)
+      {"a = Value(2.0); b = Value(-3.0); e = a * b; e.grad = 1.0; a.grad = 5.0; b.grad = 5.0",
+       "first wrong gradient: b (yours 5, torch 2): e = a * b, so de/db = de/de * 2 = 1 * 2 = 2"},
       {"x = Value(0.5); t = x.tanh(); y = t * 2.0; y.grad = 1.0; y._backward(); x.grad = 2.0",
        "first wrong gradient: x (yours 2, torch 1.572895466): t = x.tanh(), so dy/dx = dy/dt * 0.786447733 = "
        "2 * 0.786447733 = 1.572895466"},
