@@ -159,6 +159,11 @@ TEST(CliGrad, UnusedLeavesAreReportedNotRefused) {
   EXPECT_EQ(j.at("grads").at("z").at("ours"), 0.0);
   EXPECT_TRUE(j.at("grads").at("x").at("used").get<bool>());
   EXPECT_TRUE(j.at("match").get<bool>());
+  // With manual steps, the unused leaf's row in the program's table says why it is right.
+  r = verigrad("grad 'a = Value(2.0); z = Value(1.0); y = a * 3; y.grad = 1.0; y._backward()'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("\nz     0                   None                ok (unused)\n"), std::string::npos)
+      << r.out;
 }
 
 TEST(CliGrad, PrintsWhatTheProgramPrintsFirst) {
@@ -306,6 +311,21 @@ TEST(CliGrad, DrawDotDrawsTheProgramsGradients) {
   EXPECT_EQ(text.find("color=red"), text.find("color=red", c));  // the only red node
   EXPECT_NE(text.find("{ f | data -2.0000 | grad 4.0000 | torch data -2.0000 | torch grad 4.0000 }"),
             std::string::npos);
+}
+
+// draw_dot(b) of an inner node draws b's graph, not the output's.
+TEST(CliGrad, DrawDotChoosesTheNodeDrawn) {
+  const std::string dot = temp("inner.dot");
+  const Result r = verigrad(
+      "grad \"a = Value(2.0, label='a'); b = a * 3; b.label = 'b'; c = b + 1; c.label = 'c'; draw_dot(b)\" "
+      "--dot " +
+      dot);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream in(dot);
+  std::stringstream s;
+  s << in.rdbuf();
+  EXPECT_NE(s.str().find("{ b | data 6.0000"), std::string::npos) << s.str();
+  EXPECT_EQ(s.str().find("{ c |"), std::string::npos) << s.str();
 }
 
 TEST(CliGrad, DeepNestingIsAnErrorNotAStackOverflow) {
