@@ -538,6 +538,24 @@ TEST(CliTrain, ToyTrainsTheLecturesNetworkInLockstep) {
   EXPECT_NE(r.out.find("MLP(3, [8, 1]) with tanh, mse loss, sgd, 3 steps"), std::string::npos) << r.out;
 }
 
+// --dataset toy's step is the lecture's: lr 0.4 (0.1 on the summed loss) and no schedule for sgd, Adam's
+// own default lr for adam. Each default run must equal the run with those values given, bit for bit, and
+// differ from the run with the general defaults (so the comparison can fail).
+TEST(CliTrain, ToyDefaultsAreTheLecturesStep) {
+  auto history = [](const std::string& flags) {
+    const Result r = verigrad("train --dataset toy --json " + flags);
+    EXPECT_EQ(r.exit_code, 0) << flags << "\n" << r.out;
+    return nlohmann::json::parse(r.out).at("history").dump();
+  };
+  const std::string sgd = history("");
+  EXPECT_EQ(sgd, history("--lr 0.4 --schedule constant"));
+  EXPECT_NE(sgd, history("--lr 0.1 --schedule constant"));
+  EXPECT_NE(sgd, history("--lr 0.4 --schedule linear"));
+  const std::string adam = history("--optimizer adam");
+  EXPECT_EQ(adam, history("--optimizer adam --lr 0.01"));
+  EXPECT_NE(adam, history("--optimizer adam --lr 0.4"));
+}
+
 // --data FILE.csv: the three label kinds, trained beside the twin, then evaluated from a saved model.
 TEST(CliTrain, CsvFilesTrainAndEvaluate) {
   const std::string data = fixture("tests/cli/data/");

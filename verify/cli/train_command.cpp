@@ -77,7 +77,7 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
       "  verigrad train --mirror --plot out/\n"
       "  verigrad train --dataset circles --activation tanh --optimizer adam --lr 0.05 --json\n"
       "  verigrad train --dataset toy --hidden 4,4 --activation tanh --output-activation tanh --loss mse \\\n"
-      "      --lr 0.1 --schedule constant --steps 20 --mirror      # micrograd's lecture network\n"
+      "      --lr 0.4 --schedule constant --steps 20 --mirror      # micrograd's lecture network\n"
       "  verigrad train --data points.csv --loss ce --optimizer adam --lr 0.05");
   add_data_options(*cmd, o.data);
   // Remembers which flags were given, so that --dataset toy can fill in the lecture's for the others.
@@ -96,9 +96,11 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
       ->capture_default_str()
       ->each(given("--loss"));
   cmd->add_option("--optimizer", o.optimizer, "sgd|adam")->capture_default_str();
-  cmd->add_option("--lr", o.lr, "Learning rate [default: 1.0 for sgd, 0.01 for adam]");
-  cmd->add_option("--schedule", o.schedule,
-                  "linear (lr * (1 - 0.9 k / steps)) | constant [default: linear for sgd]");
+  cmd->add_option("--lr", o.lr,
+                  "Learning rate [default: 1.0 for sgd, 0.01 for adam; 0.4 for sgd with --dataset toy]");
+  cmd->add_option(
+      "--schedule", o.schedule,
+      "linear (lr * (1 - 0.9 k / steps)) | constant [default: linear for sgd; constant with --dataset toy]");
   cmd->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
   cmd->add_option("--l2", o.l2, "Weight of the alpha * sum(p^2) term [default: 1e-4 for svm, else 0]");
   cmd->add_option("--steps", o.steps, "Training steps (>= 1)")->capture_default_str()->each(given("--steps"));
