@@ -90,6 +90,10 @@ TEST(ConformProgram, CasesReadBackAsTheAdapterReadsThem) {
   EXPECT_EQ(back.ops[0].args[0].number, 2.0);
   EXPECT_EQ(back.ops[1].args[0].name, "t1");
   EXPECT_EQ(back.output, "t2");
+  EXPECT_TRUE(back.intermediates);  // asked for by default
+  Case without = c;
+  without.intermediates = false;  // (an engine too slow to report every inner node)
+  EXPECT_FALSE(case_from_json(nlohmann::json::parse(to_line(to_json(without)))).intermediates);
   // "inf" in an operand position is a number: names are never inf, -inf or nan
   const Case inf = case_from_json(nlohmann::json::parse(
       R"({"type":"case","id":1,"leaves":[["x1",1.0]],"ops":[["t1","add","x1","-inf"]],"output":"t1"})"));
@@ -97,6 +101,15 @@ TEST(ConformProgram, CasesReadBackAsTheAdapterReadsThem) {
   EXPECT_EQ(inf.ops[0].args[1].number, -HUGE_VAL);
   EXPECT_THROW(case_from_json(nlohmann::json::parse(R"({"type":"case","id":1,"ops":[["t1","frob","x1"]]})")),
                std::invalid_argument);
+  // an op with the wrong number of operands is refused, not read past its end
+  EXPECT_THROW(
+      case_from_json(nlohmann::json::parse(
+          R"({"type":"case","id":1,"leaves":[["x1",1.0]],"ops":[["t1","add","x1"]],"output":"t1"})")),
+      std::invalid_argument);
+  EXPECT_THROW(
+      case_from_json(nlohmann::json::parse(
+          R"({"type":"case","id":1,"leaves":[["x1",1.0]],"ops":[["t1","neg","x1","x1"]],"output":"t1"})")),
+      std::invalid_argument);
 }
 
 // What an adapter writes with protocol.hpp (the C++ adapter does) reads back through verigrad's strict
@@ -145,6 +158,8 @@ TEST(ConformWire, QuoteEscapesWhatIsNotText) {
   EXPECT_EQ(quote("a\xff\x01z"), "'a\\xFF\\x01z'");
   EXPECT_EQ(quote("\xc3\xa9t\xc3\xa9"), "'\xc3\xa9t\xc3\xa9'");  // valid UTF-8 stays
   EXPECT_EQ(quote("\xed\xa0\x80"), "'\\xED\\xA0\\x80'");         // a surrogate is not valid UTF-8
+  EXPECT_EQ(quote("\xc0\x80"), "'\\xC0\\x80'");                  // nor an overlong NUL
+  EXPECT_EQ(quote("\xc2\xa0"), "'\xc2\xa0'");                    // the lowest two-byte character is
   EXPECT_EQ(quote(std::string(10, 'x'), 4), "'xxxx'... (10 bytes)");
 }
 
