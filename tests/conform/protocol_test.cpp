@@ -159,6 +159,7 @@ TEST(ConformWire, QuoteEscapesWhatIsNotText) {
   EXPECT_EQ(quote("\xc3\xa9t\xc3\xa9"), "'\xc3\xa9t\xc3\xa9'");  // valid UTF-8 stays
   EXPECT_EQ(quote("\xed\xa0\x80"), "'\\xED\\xA0\\x80'");         // a surrogate is not valid UTF-8
   EXPECT_EQ(quote("\xc0\x80"), "'\\xC0\\x80'");                  // nor an overlong NUL
+  EXPECT_EQ(quote("a\x7f"), "'a\\x7F'");                         // DEL is a control character
   EXPECT_EQ(quote("\xc2\xa0"), "'\xc2\xa0'");                    // the lowest two-byte character is
   EXPECT_EQ(quote(std::string(10, 'x'), 4), "'xxxx'... (10 bytes)");
 }
@@ -172,6 +173,7 @@ TEST(ConformWire, HelloIsReadStrictly) {
   EXPECT_EQ(h.unsupported.at(0).second, "no");
   for (const char* bad : {
            R"({"type":"hello","protocol":1,"engine":"e","ops":["add"],"extra":1})",
+           R"({"type":"hello","protocol":1,"engine":"e","ops":["add"],"my_x_key":1})",  // x_ in front only
            R"({"type":"hello","protocol":1,"engine":"e","ops":["add"],"constant_left":["sub"]})",
            R"({"type":"hello","protocol":1,"engine":"e","ops":["add"],"constant_left":["neg"]})",
            R"({"type":"hello","protocol":1,"engine":"","ops":["add"]})",
