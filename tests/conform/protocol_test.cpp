@@ -171,6 +171,11 @@ TEST(ConformWire, HelloIsReadStrictly) {
   EXPECT_EQ(h.ops.size(), 2U);
   EXPECT_EQ(h.constant_left, std::vector<OpName>{OpName::sub});
   EXPECT_EQ(h.unsupported.at(0).second, "no");
+  EXPECT_TRUE(h.intermediates);  // by default
+  const Hello lean = parse_hello(
+      R"({"type":"hello","protocol":1,"engine":"e","ops":["add","sub","add"],"intermediates":false})");
+  EXPECT_FALSE(lean.intermediates);
+  EXPECT_EQ(lean.ops, (std::vector<OpName>{OpName::add, OpName::sub}));  // an op named twice is one op
   for (const char* bad : {
            R"({"type":"hello","protocol":1,"engine":"e","ops":["add"],"extra":1})",
            R"({"type":"hello","protocol":1,"engine":"e","ops":["add"],"my_x_key":1})",  // x_ in front only
@@ -228,6 +233,7 @@ TEST(ConformWire, RepliesAreCheckedAgainstTheirCase) {
           R"({"type":"result","id":3,"value":"Infinity","grads":{"x1":2.0,"x2":1.0}})",    // not a number
           R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0,"x2":1.0},"more":1})",  // unknown key
           R"({"type":"result","id":3,"value":{"type":"complex"},"grads":{"x1":2.0,"x2":1.0}})",
+          R"({"type":"result","id":3,"value":{"type":"complex","repr":"1j","x":1},"grads":{"x1":2.0,"x2":1.0}})",
           R"({"type":"error","id":3,"phase":"forward","kind":"exception","exception":"E","message":"m"})",
           R"({"type":"error","id":3,"phase":"build","kind":"exception","message":"m"})",  // no exception
           R"({"type":"error","id":3,"phase":"build","kind":"exception","exception":"E","message":"m","op":"matmul"})",
@@ -237,6 +243,15 @@ TEST(ConformWire, RepliesAreCheckedAgainstTheirCase) {
           "{\"type\":\"result\",\"id\":3,\"value\":2.0,\"grads\":{\"x1\":\"\xff\"}}",
       }) {
     EXPECT_THROW(parse_reply(bad, pending()), AdapterError) << bad;
+  }
+  // The adapter saying it could not read the case is fatal, with its own words.
+  try {
+    parse_reply(
+        R"({"type":"error","id":3,"phase":"protocol","kind":"exception","exception":"E","message":"m"})",
+        pending());
+    FAIL();
+  } catch (const AdapterError& err) {
+    EXPECT_EQ(std::string(err.what()).rfind("the adapter could not read case 3: ", 0), 0U) << err.what();
   }
   try {
     parse_reply(R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0}})", pending());
