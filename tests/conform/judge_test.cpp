@@ -59,6 +59,14 @@ TEST(ConformJudge, RightNumbersPassWrongOnesAreBlamedOnTheirOp) {
   const Outcome grad = judge(p, Mode::once, result(27.0, {{"x1", 18.0}})).outcome;
   EXPECT_EQ(grad.kind, Kind::wrong_grad);
   EXPECT_EQ(grad.node, "x1");
+  // Two wrong gradients: the one nearest the output is blamed (t1's, on add, its only user), not x1's.
+  const Program q = program({leaf(2.0), leaf(3.0), node(Op::Mul, {0, 1}), node(Op::Add, {2, 0})});
+  const Outcome near =
+      judge(q, Mode::once, result(8.0, {{"x1", 100.0}, {"x2", 2.0}, {"t1", 5.0}, {"t2", 1.0}}, {{"t1", 6.0}}))
+          .outcome;
+  EXPECT_EQ(near.kind, Kind::wrong_grad);
+  EXPECT_EQ(near.node, "t1");
+  EXPECT_EQ(near.ops, std::vector<OpName>{OpName::add});
 }
 
 TEST(ConformJudge, ModesExpectTorchsAccumulation) {
@@ -172,6 +180,13 @@ TEST(ConformHints, AssignInsteadOfAccumulate) {
   ASSERT_TRUE(g);
   EXPECT_EQ(g->id, "assign_not_accumulate");
   EXPECT_EQ(g->op, OpName::tanh);
+  // (x + x) * (x + x) at 1.5 with add assigning and mul accumulating: t1 gets 2 * t1 = 6, then x = 6
+  // (torch: 12). Assigning in mul too would give 3: the hint names the one op whose `=` fits.
+  const Program r = program({leaf(1.5), node(Op::Add, {0, 0}), node(Op::Mul, {1, 1})});
+  const std::optional<Hint> a = first_hint(r, Mode::once, result(9.0, {{"x1", 6.0}}));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->id, "assign_not_accumulate");
+  EXPECT_EQ(a->op, OpName::add);
 }
 
 TEST(ConformHints, SignLostAndMissingGradient) {
