@@ -210,6 +210,20 @@ TEST(ConformHints, NoTopologicalOrder) {
             std::vector<std::string>{"no_topological_order"});
 }
 
+// micrograd's _prev is a set: a recursive backward then visits a repeated operand once per parent,
+// yet a node with two parents still twice. t1 = -x, t2 = t1 + t1, t3 = t2 * t1 at 0.5: t3's backward
+// gives t1 -1 and t2 -0.5; t2's gives t1 -1 more and recurses into t1 once (x: +2 with t1 at -2), then
+// t3's own visit of t1 adds 2 again: x 4 (torch: d(2x^2)/dx = 2). Operands last to first: 3 (x sees t1
+// at -1 first). Without the set, t2 would recurse into t1 twice: 6 and 5, which fit no hint here.
+TEST(ConformHints, NoTopologicalOrderWithASetOfChildren) {
+  const Program p = program({leaf(0.5), node(Op::Neg, {0}), node(Op::Add, {1, 1}), node(Op::Mul, {2, 1})});
+  for (const double x : {4.0, 3.0}) {
+    EXPECT_EQ(hint_ids(p, Mode::once, result(0.5, {{"x1", x}, {"t1", -2.0}, {"t2", -0.5}, {"t3", 1.0}})),
+              std::vector<std::string>{"no_topological_order"})
+        << x;
+  }
+}
+
 TEST(ConformHints, IntermediateGradsKeptAndNoAccumulation) {
   const Program p = program({leaf(3.0), node(Op::Mul, {0, 0}), node(Op::Mul, {1, 0})});
   std::optional<Hint> h = first_hint(p, Mode::twice, result(27.0, {{"x1", 72.0}}));
@@ -221,6 +235,12 @@ TEST(ConformHints, IntermediateGradsKeptAndNoAccumulation) {
   h = first_hint(p, Mode::two_graphs, result(27.0, {{"x1", 27.0}}));
   ASSERT_TRUE(h);
   EXPECT_EQ(h->id, "no_accumulation");
+  EXPECT_NE(h->text.find("2x after two graphs)"), std::string::npos) << h->text;
+  // the same number after two backward() calls on one graph: the text says calls
+  h = first_hint(p, Mode::twice, result(27.0, {{"x1", 27.0}}));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "no_accumulation");
+  EXPECT_NE(h->text.find("2x after two calls)"), std::string::npos) << h->text;
 }
 
 TEST(ConformHints, SwappedReflectedOperator) {
@@ -232,12 +252,28 @@ TEST(ConformHints, SwappedReflectedOperator) {
   // the same wrong number without a number on the left: no reflected operator to blame
   const Program q = program({leaf(0.5), leaf(3.0), node(Op::Sub, {1, 0})});
   EXPECT_FALSE(first_hint(q, Mode::once, result(-2.5, {{"x1", -1.0}, {"x2", 1.0}})));
+  // 3.0 / x at 0.5 computed as x / 3.0: Python's reflected division is __rtruediv__ (not Python 2's
+  // __rdiv__)
+  const Program d = program({leaf(0.5), number(3.0), node(Op::Div, {1, 0})}, {OpName::div});
+  const std::optional<Hint> g = first_hint(d, Mode::once, result(0.5 / 3.0, {{"x1", 1.0 / 3.0}}));
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->id, "swapped_reflected");
+  EXPECT_EQ(g->op, OpName::div);
+  EXPECT_NE(g->text.find("__rtruediv__(self, other) must compute other / self"), std::string::npos)
+      << g->text;
 }
 
 TEST(ConformHints, NumbersThatFitNoMistakeGetNone) {
   const Program p = program({leaf(2.0), leaf(3.0), node(Op::Mul, {0, 1})});
   EXPECT_TRUE(hint_ids(p, Mode::once, result(6.0, {{"x1", 5.0}, {"x2", 2.0}})).empty());
   EXPECT_TRUE(hint_ids(p, Mode::twice, result(6.0, {{"x1", 7.0}, {"x2", 4.0}})).empty());
+  // No usable number at all (the leaves' grads are None): no replay is confirmed by nothing.
+  Response none = result(6.0, {{"x1", 0.0}, {"x2", 0.0}});
+  for (auto& [name, g] : none.reply.grads) g = Number{0.0, "NoneType", "None"};
+  for (const Mode mode : {Mode::once, Mode::twice, Mode::zero_then_again, Mode::two_graphs}) {
+    ASSERT_EQ(judge(p, mode, none).outcome.kind, Kind::wrong_grad);
+    EXPECT_TRUE(hint_ids(p, mode, none).empty()) << static_cast<int>(mode);
+  }
 }
 
 TEST(ConformHints, ExceptionsThatNameTheirCause) {
@@ -258,6 +294,20 @@ TEST(ConformHints, ExceptionsThatNameTheirCause) {
   h = first_hint(p, Mode::once, deep);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->id, "recursion");
+  // The graph that failed: x1 and tanh(x1), two nodes deep.
+  EXPECT_NE(h->text.find("on a graph 2 nodes deep (RecursionError in backward)"), std::string::npos)
+      << h->text;
+  // Python before 3.5 (and some engines' own wrappers) raise RuntimeError with the same message.
+  Response old = error("backward", "", "RuntimeError", false);
+  old.reply.message = "maximum recursion depth exceeded while calling a Python object";
+  h = first_hint(p, Mode::once, old);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "recursion");
+  // An int reaching code that expects a Value, as x + 1 does in an engine that never wraps.
+  unwrapped.reply.message = "'int' object has no attribute 'data'";
+  h = first_hint(p, Mode::once, unwrapped);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->id, "unwrapped_number");
   EXPECT_FALSE(first_hint(p, Mode::once, error("build", "t1", "KeyError", false)));
 }
 
