@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "examples/conform/verigrad_traits.hpp"
 #include "verify/conform/in_process.hpp"
@@ -121,8 +123,15 @@ TEST(ConformRun, AFindingThatPassesWhenShrunkIsNondeterministic) {
 TEST(ConformRun, DefaultsAreTheDocumentedOnes) {
   Scripted engine;
   const Options o;
+  // As `verigrad conform --help` shows them (its defaults are these fields) and the README's sample run.
   EXPECT_EQ(o.cases, 1000);
   EXPECT_EQ(o.seed, 0U);
+  EXPECT_EQ(o.max_nodes, 100);
+  EXPECT_TRUE(o.probes);
+  EXPECT_FALSE(o.strict);
+  EXPECT_EQ(o.shrink_seconds, 60.0);
+  EXPECT_EQ(o.max_crashes, 20);
+  EXPECT_EQ(o.max_depth, 100000U);
   const ConformReport r = run_conform(engine, o);
   EXPECT_EQ(r.cases, 1000);
   EXPECT_EQ(r.seed, 0U);
@@ -134,6 +143,112 @@ TEST(ConformRun, DefaultsAreTheDocumentedOnes) {
   ASSERT_EQ(r.probes.size(), 6U);
   EXPECT_EQ(r.probes.back().name, "depth");
   EXPECT_EQ(r.probes.back().max_depth, 100000U);
+}
+
+// tanh throwing one exception below zero and another above: two problems, two findings.
+struct TwoWaysTanh : VerigradEngine {
+  static Value apply(OpName op, const Arg& a, const Arg& b) {
+    if (op == OpName::tanh && !a.is_number()) {
+      if (a.value->data() < 0) throw std::domain_error("tanh of a negative");
+      throw std::range_error("tanh of a non-negative");
+    }
+    return VerigradEngine::apply(op, a, b);
+  }
+};
+
+TEST(ConformRun, OneOpTwoExceptionsAreTwoFindings) {
+  const ConformReport r = check_engine<TwoWaysTanh>(quiet(300));
+  std::vector<std::string> exceptions;
+  for (const Finding& f : r.findings) {
+    EXPECT_EQ(f.kind, Kind::raises);
+    EXPECT_EQ(f.op, OpName::tanh);
+    exceptions.push_back(f.exception);
+  }
+  std::sort(exceptions.begin(), exceptions.end());
+  EXPECT_EQ(exceptions, (std::vector<std::string>{"std::domain_error", "std::range_error"}));
+}
+
+// The first tanh or exp raises NameError for `math`: one mistake (a missing import) that two ops show.
+// Its groups (raises in tanh, raises in exp) merge into one finding that counts every case.
+const Instruction* math_op(const Case& c) {
+  for (const Instruction& i : c.ops) {
+    if (i.op == OpName::tanh || i.op == OpName::exp) return &i;
+  }
+  return nullptr;
+}
+
+TEST(ConformRun, AMistakeOfNoSingleOpIsOneFindingCountingEveryCase) {
+  Scripted engine([](const Case& c, Response& r) {
+    const Instruction* it = math_op(c);
+    if (it == nullptr) return false;
+    r.reply.type = Reply::Type::error;
+    r.reply.phase = "build";
+    r.reply.kind = "exception";
+    r.reply.node = it->name;
+    r.reply.op = to_string(it->op);
+    r.reply.exception = "NameError";
+    r.reply.message = "name 'math' is not defined";
+    return true;
+  });
+  const ConformReport r = run_conform(engine, quiet(300));
+  int tanh_cases = 0, exp_cases = 0;
+  std::set<std::int64_t> counted;  // failing cases are run twice (the re-run), with their id
+  for (const Case& c : engine.seen) {
+    const Instruction* it = math_op(c);
+    if (!random_case(c) || it == nullptr || !counted.insert(c.id).second) continue;
+    ++(it->op == OpName::tanh ? tanh_cases : exp_cases);
+  }
+  ASSERT_GT(tanh_cases, 0);
+  ASSERT_GT(exp_cases, 0);
+  EXPECT_EQ(r.failed, tanh_cases + exp_cases);
+  EXPECT_EQ(r.edge, 0);
+  ASSERT_EQ(r.findings.size(), 1U);
+  const Finding& f = r.findings[0];
+  EXPECT_EQ(f.kind, Kind::raises);
+  ASSERT_TRUE(f.hint);
+  EXPECT_EQ(f.hint->id, "missing_import");
+  EXPECT_EQ(f.count, tanh_cases + exp_cases);
+  EXPECT_EQ(f.seen_in.size(), 2U);
+  // The per-op table blames each case on the op it raised in: failed, not edge.
+  for (const OpStats& s : r.per_op) {
+    EXPECT_EQ(s.failed, s.op == OpName::tanh  ? tanh_cases
+                        : s.op == OpName::exp ? exp_cases
+                                              : 0)
+        << to_string(s.op);
+    EXPECT_EQ(s.edge, 0) << to_string(s.op);
+  }
+}
+
+// Every leaf's gradient doubled in programs that multiply: a wrong gradient, shown beside central
+// differences of the forward pass, which agree with torch's gradient.
+TEST(ConformRun, AWrongGradientComesWithFiniteDifferences) {
+  Scripted engine([](const Case& c, Response& r) {
+    if (std::none_of(c.ops.begin(), c.ops.end(), [](const Instruction& i) { return i.op == OpName::mul; }))
+      return false;
+    r.reply = run_case<VerigradEngine>(c);
+    for (auto& [name, g] : r.reply.grads) {
+      if (name.front() == 'x') g.value *= 2.0;
+    }
+    return true;
+  });
+  const ConformReport r = run_conform(engine, quiet(300));
+  bool seen = false;
+  for (const Finding& f : r.findings) {
+    if (f.kind != Kind::wrong_grad) continue;
+    seen = true;
+    std::size_t leaves = 0;
+    for (std::size_t i = 0; i < f.program.spec.nodes.size(); ++i) {
+      if (f.program.spec.nodes[i].op != Op::Leaf || f.program.is_number(i)) continue;
+      ASSERT_LT(leaves, f.fd.size());
+      EXPECT_EQ(f.fd[leaves].leaf, f.program.names[i]);
+      const double torch = f.judged.report.rows[i].grad.torch;
+      EXPECT_NEAR(f.fd[leaves].central, torch, 1e-6 * std::max(1.0, std::fabs(torch))) << f.program.python();
+      ++leaves;
+    }
+    EXPECT_GT(leaves, 0U);
+    EXPECT_EQ(f.fd.size(), leaves);
+  }
+  EXPECT_TRUE(seen);
 }
 
 TEST(ConformRun, ProbesRunInTheirModes) {
