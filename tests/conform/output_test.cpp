@@ -9,7 +9,7 @@
 namespace verigrad::verify::conform {
 namespace {
 
-// A report with one op's statistics, chosen so that no two of its numbers are equal.
+// A report with one op's statistics and the run's totals, no two counts of a kind equal.
 ConformReport stats_report() {
   ConformReport r;
   r.hello.engine = "hand-built";
@@ -22,6 +22,9 @@ ConformReport stats_report() {
   s.failed = 3;
   s.edge = 1;
   r.per_op = {s};
+  r.cases = 9;
+  r.failed = 3;
+  r.edge = 1;
   return r;
 }
 
@@ -32,10 +35,16 @@ TEST(ConformOutput, TheTextTableHasEachCountInItsColumn) {
                       "  add             9       5       3       1\n"),
             std::string::npos)
       << text;
+  EXPECT_NE(text.find("\n9 random cases in 0.00 s (0 cases/s): 3 failed, 1 at IEEE edges\n"),
+            std::string::npos)
+      << text;
 }
 
-TEST(ConformOutput, TheJsonPerOpHasEachCountUnderItsKey) {
+TEST(ConformOutput, TheJsonHasEachCountUnderItsKey) {
   const auto j = stats_report().to_json();
+  EXPECT_EQ(j.at("cases"), 9);
+  EXPECT_EQ(j.at("failed"), 3);
+  EXPECT_EQ(j.at("edge"), 1);
   ASSERT_EQ(j.at("per_op").size(), 1U);
   const auto& add = j.at("per_op").at(0);
   EXPECT_EQ(add.at("op"), "add");
