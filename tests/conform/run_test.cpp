@@ -33,6 +33,7 @@ class Scripted final : public Engine {
     }
   }
   std::string kind() const override { return "scripted"; }
+  Hello& edit_hello() { return hello_; }  // an adapter that announces less than it could
 
   std::vector<Case> seen;  // every case run, in order
 
@@ -284,6 +285,91 @@ TEST(ConformRun, TheDepthChainAvoidsOpsWithFindings) {
             "the deepest chain the engine survives (10 to 10 ops), a chain of tanh");
   EXPECT_EQ(run_probes(engine, o, {OpName::neg, OpName::tanh, OpName::relu}).back().title,
             "the deepest chain the engine survives (10 to 10 ops), a chain of abs");
+}
+
+// An engine with neg alone: the probes that need other ops run nothing, and say so (not "ok").
+TEST(ConformRun, AProbeWithNothingToRunIsNotApplicable) {
+  Scripted engine;
+  engine.edit_hello().ops = {OpName::neg};
+  engine.edit_hello().constant_left.clear();
+  Options o;
+  o.max_depth = 10;
+  const std::vector<Probe> probes = run_probes(engine, o);
+  ASSERT_EQ(probes.size(), 6U);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(probes[i].ok(), std::nullopt) << probes[i].name;
+    for (const ProbeCheck& c : probes[i].checks) EXPECT_FALSE(c.unsupported.empty()) << c.label;
+  }
+  EXPECT_EQ(probes[0].checks.at(0).unsupported, "needs mul");  // x * x * x
+  EXPECT_EQ(probes[5].ok(), std::optional<bool>(true));        // a chain of neg
+  for (const Case& c : engine.seen) EXPECT_GE(c.id, 2000000) << "only depth chains ran";
+}
+
+// An adapter that leaves an op out of constant_left gets no `3 OP x` for it, and is told why.
+TEST(ConformRun, ANumberOnTheLeftOnlyWhereTheAdapterAnnouncedIt) {
+  Scripted engine;
+  engine.edit_hello().constant_left = {OpName::mul};
+  Options o;
+  o.max_depth = 10;
+  const Probe p = run_probes(engine, o).at(4);
+  ASSERT_EQ(p.name, "constant_left");
+  ASSERT_EQ(p.checks.size(), 9U);  // 3 OP x and x OP 3 for add, sub, mul, div; 2 ** x
+  for (const ProbeCheck& c : p.checks) {
+    const bool left = c.label.front() != 'x';
+    const bool expect_run = !left || c.label == "3.0 * x";
+    EXPECT_EQ(c.unsupported.empty(), expect_run) << c.label << ": " << c.unsupported;
+    if (left && !expect_run) {
+      EXPECT_EQ(c.unsupported.rfind("no number on the left of ", 0), 0U) << c.unsupported;
+      EXPECT_NE(c.unsupported.find("(the adapter did not list it in constant_left)"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(p.checks[2].unsupported,
+            "no number on the left of sub (the adapter did not list it in constant_left)");
+  EXPECT_EQ(p.ok(), std::optional<bool>(true));
+}
+
+// An adapter that dies on every chain deeper than 50 ops: the depth probe bisects to 51 and blames
+// recursion (it passed at 10, so a crash further down is depth, not the op).
+TEST(ConformRun, AChainThatCrashesPastFiftyOpsIsRecursion) {
+  Scripted engine([](const Case& c, Response& r) {
+    if (c.id < 2000000 || c.ops.size() <= 50) return false;
+    r.status = Response::Status::crash;
+    r.detail = "the adapter was killed by signal 11";
+    return true;
+  });
+  Options o;
+  o.max_depth = 1000;
+  const Probe p = run_probes(engine, o).back();
+  ASSERT_EQ(p.name, "depth");
+  EXPECT_EQ(p.ok(), std::optional<bool>(false));
+  EXPECT_EQ(p.max_depth, 50U);
+  EXPECT_EQ(p.failed_at, 51U);
+  ASSERT_TRUE(p.hint);
+  EXPECT_EQ(p.hint->id, "recursion");
+  EXPECT_NE(
+      p.hint->text.find("fails on a graph 51 nodes deep (the adapter crashed: probably a stack overflow)"),
+      std::string::npos)
+      << p.hint->text;
+}
+
+// backward() twice answered as once (grads set, not accumulated): the probe's table shows torch's
+// numbers after both calls, x * x * x at 3: 27 per call, 54 in all.
+TEST(ConformRun, TheTwiceProbeTableShowsTorchAfterBothCalls) {
+  Scripted engine([](const Case& c, Response& r) {
+    if (c.mode != Mode::twice) return false;
+    Case once = c;
+    once.mode = Mode::once;
+    r.reply = run_case<VerigradEngine>(once);
+    return true;
+  });
+  Options o;
+  o.max_depth = 10;
+  ConformReport report;
+  report.probes = run_probes(engine, o);
+  ASSERT_EQ(report.probes[0].name, "twice");
+  EXPECT_EQ(report.probes[0].ok(), std::optional<bool>(false));
+  const std::string text = report.to_text();
+  EXPECT_NE(text.find("\n      grad x1     27.0                      54.0\n"), std::string::npos) << text;
 }
 
 // ---- the C++ adapter's replies -------------------------------------------------------------
