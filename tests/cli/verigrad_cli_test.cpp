@@ -17,18 +17,24 @@ namespace {
 
 using verigrad::testing::Result;
 
+// A temporary file of this test process's own: the pid keeps two suites run at once (a CI run beside
+// scripts/coverage, or ctest -j) from writing each other's files.
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "verigrad_cli_" + std::to_string(::getpid()) + "_" + name;
+}
+
 // Runs `verigrad ARGS` through the shell, stdout and stderr together; args must be quoted by the caller.
 Result verigrad(const std::string& args, const std::string& stdin_text = "") {
   std::string command = std::string(VERIGRAD_BINARY) + " " + args + " 2>&1";
   if (!stdin_text.empty()) {
-    const std::string input_file = ::testing::TempDir() + "verigrad_stdin.txt";
+    const std::string input_file = temp_path("stdin.txt");
     std::ofstream(input_file) << stdin_text;
     command += " < " + input_file;
   }
   return verigrad::testing::run_shell(command);
 }
 
-std::string temp(const std::string& name) { return ::testing::TempDir() + "verigrad_cli_" + name; }
+std::string temp(const std::string& name) { return temp_path(name); }
 
 bool file_starts_with(const std::string& path, const std::string& prefix) {
   std::ifstream in(path, std::ios::binary);

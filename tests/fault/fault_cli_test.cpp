@@ -2,6 +2,7 @@
 // table (VERIGRAD_FAULT picks the fault) must exit 1 and say where ours and torch part ways.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -152,7 +153,8 @@ TEST(FaultCli, FuzzFindsShrinksAndReproduces) {
     std::size_t lines = 0;
     for (char c : program) lines += c == '\n';
     EXPECT_LE(lines, 4u) << program;
-    const std::string path = ::testing::TempDir() + "verigrad_fault_case.py";
+    const std::string path =
+        ::testing::TempDir() + "verigrad_fault_case_" + std::to_string(::getpid()) + ".py";
     std::ofstream(path) << program;
     EXPECT_EQ(faulty("Sigmoid:d0", "grad -f " + path).exit_code, 1);
     EXPECT_EQ(faulty("", "grad -f " + path).exit_code, 0);

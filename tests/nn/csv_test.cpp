@@ -1,6 +1,7 @@
 // Datasets from CSV (nn/datasets.hpp's parse_csv and load_csv): the label kinds, the layout Python's
 // csv writers and spreadsheets produce, and every rejection naming its line and column.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -96,7 +97,7 @@ TEST(Csv, BadCellsNameLineAndColumn) {
 }
 
 TEST(Csv, FilesAreNamedInErrors) {
-  const std::string path = ::testing::TempDir() + "verigrad_csv_test.csv";
+  const std::string path = ::testing::TempDir() + "verigrad_csv_test_" + std::to_string(::getpid()) + ".csv";
   std::ofstream(path) << "x1,x2,label\n0.5,1.5,1\n2.5,oops,0\n";
   try {
     load_csv(path);

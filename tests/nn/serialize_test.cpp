@@ -1,5 +1,6 @@
 // nn::save / nn::load: bit-exact round trips and clear errors for damaged files.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -11,7 +12,10 @@
 namespace verigrad::nn {
 namespace {
 
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + "verigrad_" + name; }
+// The pid keeps two suites run at once (CI beside scripts/coverage) from sharing a file.
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "verigrad_" + std::to_string(::getpid()) + "_" + name;
+}
 
 std::string expect_error(const std::string& text) {
   std::istringstream is(text);
