@@ -369,6 +369,17 @@ TEST(CliGrad, MissingDotBinaryIsAClearError) {
   EXPECT_FALSE(std::ifstream(temp("nodot2.svg")).good());
 }
 
+// --plot without gnuplot on PATH: exit 2 naming the program, before any training.
+TEST(CliTrain, MissingGnuplotIsAClearError) {
+  const Result r = verigrad::testing::run_shell(std::string("env PATH=/nonexistent ") + VERIGRAD_BINARY +
+                                                " train --steps 1 --plot " + temp("noplot") + " 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("--plot needs 'gnuplot', which is not on PATH (scripts/setup installs it)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("step"), std::string::npos) << r.out;  // refused before training
+}
+
 TEST(CliOutput, SymlinksAreWrittenThroughNotReplaced) {
   const std::string target = temp("target.dot"), link = temp("link.dot");
   std::remove(link.c_str());

@@ -39,9 +39,11 @@ std::string slurp(const std::string& path) {
 }
 
 // `verigrad conform ARGS` (quoted by the caller), stdout and stderr apart; JSON parsed if it is.
-Outcome conform(const std::string& args) {
+// `verigrad conform ARGS`, with ENV (NAME=VALUE ...) set for it when given.
+Outcome conform(const std::string& args, const std::string& env = "") {
   const std::string err_file = temp("stderr.txt");
-  const std::string command = std::string(VERIGRAD_BINARY) + " conform " + args + " 2>" + err_file;
+  const std::string command = (env.empty() ? "" : "env " + env + " ") + std::string(VERIGRAD_BINARY) +
+                              " conform " + args + " 2>" + err_file;
   Outcome r;
   const auto start = std::chrono::steady_clock::now();
   FILE* pipe = ::popen(command.c_str(), "r");
@@ -555,6 +557,19 @@ TEST(ConformUsage, ErrorsExitTwo) {
   const std::string quick = std::string("--engine ") + CONFORM_EXAMPLE + " --cases 0 --no-probes";
   EXPECT_EQ(conform(quick + " --max-depth 9").exit_code, 2);
   EXPECT_EQ(conform(quick + " --max-depth 10").exit_code, 0);
+  const Outcome shrink = conform(quick + " --shrink-seconds -1");
+  EXPECT_EQ(shrink.exit_code, 2);
+  EXPECT_NE(shrink.err.find("--shrink-seconds must be from 0 to 1000000"), std::string::npos) << shrink.err;
+}
+
+// A Python that cannot be started is named, with the system's reason: exit 2, not a crash or a hang.
+TEST(ConformUsage, APythonThatCannotStartIsNamed) {
+  const Outcome r =
+      conform("--python " + engine("correct_engine") + " --cases 5", "VERIGRAD_PYTHON=/no/such/python");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("cannot start the adapter '/no/such/python': No such file or directory"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -66,6 +66,10 @@ TEST(MLP, ParametersAreLayerByLayerNeuronByNeuronWeightsThenBias) {
     }
   }
   EXPECT_EQ(k, params.size());
+  // A layer's own parameters() lists the same nodes as its slice of the model's.
+  const std::vector<Value> second = model.layers()[1].parameters();
+  ASSERT_EQ(second.size(), 2U * 4U);
+  for (std::size_t i = 0; i < second.size(); ++i) EXPECT_TRUE(second[i].same_node(params[3U * 3U + i])) << i;
 }
 
 TEST(MLP, ParametersFromGivenWeightsComeOutInOrder) {
