@@ -249,6 +249,13 @@ const Case kCases[] = {
     {"ModuloOfNumbers", "a = 7 % 2",
      "error: line 1, column 7: '%' (remainder) is not supported; '%' formats strings in print(...)"},
     {"ListOutsidePrint", "a = [1.0, 2.0]", "error: line 1, column 5: lists are not supported"},
+    {"StringAssigned", "s = 'hi'",
+     "error: line 1, column 5: string literals are only allowed in print(...), labels and Value(..., "
+     "label=...)"},
+    {"StringPowered", "a = 2.0\nb = 'a' ** 2",
+     "error: line 2, column 5: string literals are only allowed in print(...), labels and Value(..., "
+     "label=...)"},
+    {"DefWithoutAName", "def 1():\n  pass", "error: line 1, column 5: expected a function name after 'def'"},
     {"TabsCountAsOneColumn", "a = 1.0\n\ty =\ta *",
      "error: line 2, column 9: expected an expression after '*'"},
     {"DeepParentheses", "y = " + std::string(100000, '(') + "1" + std::string(100000, ')'),

@@ -214,6 +214,23 @@ TEST(ExprStatements, PrintOfWhatTheLanguageLacksLeavesANote) {
   EXPECT_EQ(printed("a = Value(1.0)\nprint(f'x{ }y')\n"),
             "[verigrad: print(...) on line 2 skipped: line 2, column 10: f-string: empty expression not "
             "allowed]\n");
+  // Python's own complaints, as Python words them, for conversions, nested specs, % and tuples.
+  EXPECT_EQ(
+      printed("x = Value(1.0)\nprint(f'{x!z}')\n"),
+      "[verigrad: print(...) on line 2 skipped: line 2, column 11: f-string: invalid conversion character: "
+      "expected 's', 'r', or 'a']\n");
+  EXPECT_EQ(
+      printed("x = 1.0\nw = 3\nprint(f'{x:{w}}')\n"),
+      "[verigrad: print(...) on line 3 skipped: line 3, column 12: f-string: nested fields in a format spec "
+      "are not supported]\n");
+  EXPECT_EQ(
+      printed("x = 1.0\nprint('%d' % 'x')\n"),
+      "[verigrad: print(...) on line 2 skipped: line 2, column 12: %d format: a real number is required, "
+      "not str]\n");
+  EXPECT_EQ(
+      printed("x = 2.0\nprint('%s %s' % (x x))\n"),
+      "[verigrad: print(...) on line 2 skipped: line 2, column 20: expected ',' or ')' to close the '(' at "
+      "line 2, column 17, found 'x']\n");
 }
 
 TEST(ExprStatements, DrawDotRecordsTheGraphToDraw) {
