@@ -156,11 +156,13 @@ TEST(ConformWire, ProtocolLinesStartWithABrace) {
 TEST(ConformWire, QuoteEscapesWhatIsNotText) {
   EXPECT_EQ(quote("ok"), "'ok'");
   EXPECT_EQ(quote("a\xff\x01z"), "'a\\xFF\\x01z'");
-  EXPECT_EQ(quote("\xc3\xa9t\xc3\xa9"), "'\xc3\xa9t\xc3\xa9'");  // valid UTF-8 stays
-  EXPECT_EQ(quote("\xed\xa0\x80"), "'\\xED\\xA0\\x80'");         // a surrogate is not valid UTF-8
-  EXPECT_EQ(quote("\xc0\x80"), "'\\xC0\\x80'");                  // nor an overlong NUL
-  EXPECT_EQ(quote("a\x7f"), "'a\\x7F'");                         // DEL is a control character
-  EXPECT_EQ(quote("\xc2\xa0"), "'\xc2\xa0'");                    // the lowest two-byte character is
+  EXPECT_EQ(quote("\xc3\xa9t\xc3\xa9"), "'\xc3\xa9t\xc3\xa9'");    // valid UTF-8 stays
+  EXPECT_EQ(quote("\xed\xa0\x80"), "'\\xED\\xA0\\x80'");           // a surrogate is not valid UTF-8
+  EXPECT_EQ(quote("\xc0\x80"), "'\\xC0\\x80'");                    // nor an overlong NUL
+  EXPECT_EQ(quote("a\x7f"), "'a\\x7F'");                           // DEL is a control character
+  EXPECT_EQ(quote("\xf0\x9f\x99\x82!"), "'\xf0\x9f\x99\x82!'");    // a four-byte character stays
+  EXPECT_EQ(quote("\xf0\x8f\xbf\xbf"), "'\\xF0\\x8F\\xBF\\xBF'");  // an overlong four-byte form does not
+  EXPECT_EQ(quote("\xc2\xa0"), "'\xc2\xa0'");                      // the lowest two-byte character is
   EXPECT_EQ(quote(std::string(10, 'x'), 4), "'xxxx'... (10 bytes)");
 }
 
@@ -234,6 +236,8 @@ TEST(ConformWire, RepliesAreCheckedAgainstTheirCase) {
           R"({"type":"result","id":3,"value":2.0,"grads":{"x1":2.0,"x2":1.0},"more":1})",  // unknown key
           R"({"type":"result","id":3,"value":{"type":"complex"},"grads":{"x1":2.0,"x2":1.0}})",
           R"({"type":"result","id":3,"value":{"type":"complex","repr":"1j","x":1},"grads":{"x1":2.0,"x2":1.0}})",
+          R"({"type":"error","id":3,"phase":"build","kind":"oops","exception":"E","message":"m"})",  // kind
+          R"({"type":"error","id":3,"phase":"build","kind":"exception","exception":"E","message":"m","node":"t9"})",
           R"({"type":"error","id":3,"phase":"forward","kind":"exception","exception":"E","message":"m"})",
           R"({"type":"error","id":3,"phase":"build","kind":"exception","message":"m"})",  // no exception
           R"({"type":"error","id":3,"phase":"build","kind":"exception","exception":"E","message":"m","op":"matmul"})",
