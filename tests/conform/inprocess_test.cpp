@@ -35,6 +35,14 @@ struct ThrowingTanh : VerigradEngine {
   }
 };
 
+// exp that throws something that is not a std::exception (an int): still a finding, never a crash.
+struct ThrowingAnInt : VerigradEngine {
+  static Value apply(OpName op, const Arg& a, const Arg& b) {
+    if (op == OpName::exp) throw 42;
+    return VerigradEngine::apply(op, a, b);
+  }
+};
+
 Options quick() {
   Options o;
   o.cases = 300;
@@ -70,6 +78,16 @@ TEST(ConformInProcess, ExceptionsAreFindingsWithTheirType) {
   EXPECT_EQ(r.findings.front().kind, Kind::raises);
   EXPECT_EQ(r.findings.front().op, OpName::tanh);
   EXPECT_EQ(r.findings.front().exception, "std::domain_error");
+  EXPECT_EQ(r.findings.front().program.op_count(), 1U);
+}
+
+TEST(ConformInProcess, ANonStdExceptionIsAFindingOfUnknownType) {
+  const ConformReport r = verigrad::verify::conform::check_engine<ThrowingAnInt>(quick());
+  EXPECT_FALSE(r.conformant);
+  ASSERT_FALSE(r.findings.empty());
+  EXPECT_EQ(r.findings.front().kind, Kind::raises);
+  EXPECT_EQ(r.findings.front().op, OpName::exp);
+  EXPECT_EQ(r.findings.front().exception, "unknown");
   EXPECT_EQ(r.findings.front().program.op_count(), 1U);
 }
 
