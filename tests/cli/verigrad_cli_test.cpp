@@ -369,6 +369,17 @@ TEST(CliGrad, MissingDotBinaryIsAClearError) {
   EXPECT_FALSE(std::ifstream(temp("nodot2.svg")).good());
 }
 
+// --plot naming an existing file, not a folder: exit 2 naming it.
+TEST(CliTrain, PlotFolderThatIsAFileIsAClearError) {
+  const std::string file = temp("plot_is_a_file");
+  std::ofstream(file) << "x";
+  const Result r = verigrad("train --steps 1 --plot " + file);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("cannot create directory '" + file + "': not a directory"), std::string::npos)
+      << r.out;
+  std::remove(file.c_str());
+}
+
 // --plot without gnuplot on PATH: exit 2 naming the program, before any training.
 TEST(CliTrain, MissingGnuplotIsAClearError) {
   const Result r = verigrad::testing::run_shell(std::string("env PATH=/nonexistent ") + VERIGRAD_BINARY +

@@ -562,6 +562,17 @@ TEST(ConformUsage, ErrorsExitTwo) {
   EXPECT_NE(shrink.err.find("--shrink-seconds must be from 0 to 1000000"), std::string::npos) << shrink.err;
 }
 
+// VERIGRAD_PYTHON_ADAPTER chooses the Python adapter; one that cannot be read is named.
+TEST(ConformUsage, AnUnreadableAdapterInTheEnvironmentIsNamed) {
+  const std::string args = "--python " + engine("correct_engine") + " --cases 3 --no-probes";
+  const Outcome r = conform(args, "VERIGRAD_PYTHON_ADAPTER=/nonexistent/adapter.py");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("VERIGRAD_PYTHON_ADAPTER: cannot read '/nonexistent/adapter.py'"), std::string::npos)
+      << r.err;
+  const std::string shipped = std::string(CONFORM_TESTS_DIR) + "/../../verify/conform/verigrad_adapter.py";
+  EXPECT_EQ(conform(args, "VERIGRAD_PYTHON_ADAPTER=" + shipped).exit_code, 0);  // a readable one is used
+}
+
 // A Python that cannot be started is named, with the system's reason: exit 2, not a crash or a hang.
 TEST(ConformUsage, APythonThatCannotStartIsNamed) {
   const Outcome r =
