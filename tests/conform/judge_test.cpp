@@ -167,6 +167,26 @@ std::optional<Hint> first_hint(const Program& p, Mode mode, const Response& r) {
   return find_hint(p, mode, r, judge(p, mode, r));
 }
 
+// An op that returns a plain number: the hint names the Python method the learner wrote.
+TEST(ConformHints, NotAValueNamesTheMethod) {
+  const struct {
+    Op op;
+    const char* method;
+  } cases[] = {{Op::Add, "__add__"}, {Op::Sub, "__sub__"}, {Op::Mul, "__mul__"}, {Op::Div, "__truediv__"},
+               {Op::Pow, "__pow__"}, {Op::Abs, "__abs__"}, {Op::Tanh, "tanh"}};
+  for (const auto& c : cases) {
+    const bool binary = op_arity(c.op) == 2;
+    const Program p =
+        binary ? program({leaf(0.5), leaf(2.0), node(c.op, {0, 1})}) : program({leaf(0.5), node(c.op, {0})});
+    Response r = error("build", "t1", "", false, "not_a_value");
+    r.reply.returned = "float";
+    const std::optional<Hint> h = first_hint(p, Mode::once, r);
+    ASSERT_TRUE(h) << c.method;
+    EXPECT_EQ(h->id, "not_a_value");
+    EXPECT_EQ(h->text.rfind(std::string(c.method) + " returned a float, not a Value", 0), 0U) << h->text;
+  }
+}
+
 TEST(ConformHints, AssignInsteadOfAccumulate) {
   const Program p = program({leaf(1.5), node(Op::Add, {0, 0})});  // x + x
   const std::optional<Hint> h = first_hint(p, Mode::once, result(3.0, {{"x1", 1.0}, {"t1", 1.0}}));
