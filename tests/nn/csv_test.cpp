@@ -35,6 +35,14 @@ TEST(Csv, SignedLabelsAreTwoClasses) {
   EXPECT_EQ(d.name, "toy.csv");
 }
 
+// Spreadsheets quote cells: "0.5" is the number 0.5, and a quoted header names its column unquoted.
+TEST(Csv, QuotedCellsAreTheirContents) {
+  const Dataset d = parse_csv("\"x 1\", \"x 2\", \"y\"\n\"0.5\", \"-1\", \"1\"\n2, 3, 0\n", "q.csv");
+  EXPECT_EQ(d.X, (std::vector<std::vector<double>>{{0.5, -1.0}, {2.0, 3.0}}));
+  EXPECT_EQ(d.y, (std::vector<int>{1, 0}));
+  EXPECT_EQ(error_of("\"x1\",\"x2\",\"y\"\n1,\"abc\",1\n"), "line 2, column 2 (x2): 'abc' is not a number");
+}
+
 TEST(Csv, ZeroOneLabelsAndClassIndices) {
   Dataset d = parse_csv("a,b,label\n0.5,1,0\n-2,3e-1,1\n", "d");
   EXPECT_EQ(d.y, (std::vector<int>{0, 1}));
