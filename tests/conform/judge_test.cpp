@@ -287,6 +287,9 @@ TEST(ConformHints, NumbersThatFitNoMistakeGetNone) {
   const Program p = program({leaf(2.0), leaf(3.0), node(Op::Mul, {0, 1})});
   EXPECT_TRUE(hint_ids(p, Mode::once, result(6.0, {{"x1", 5.0}, {"x2", 2.0}})).empty());
   EXPECT_TRUE(hint_ids(p, Mode::twice, result(6.0, {{"x1", 7.0}, {"x2", 4.0}})).empty());
+  // Right numbers get no hint, even where a mistake would give the same ones (with no node used
+  // twice, '=' and '+=' agree): a hint is for numbers that are wrong.
+  EXPECT_TRUE(hint_ids(p, Mode::once, result(6.0, {{"x1", 3.0}, {"x2", 2.0}})).empty());
   // No usable number at all (the leaves' grads are None): no replay is confirmed by nothing.
   Response none = result(6.0, {{"x1", 0.0}, {"x2", 0.0}});
   for (auto& [name, g] : none.reply.grads) g = Number{0.0, "NoneType", "None"};
